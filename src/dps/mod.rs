@@ -1,0 +1,1 @@
+//! Device Provisioning Service core, sans-I/O: requests, responses and the next-step policy.

@@ -1,0 +1,1 @@
+//! Backoff with jitter, as pure functions: the caller passes the jitter in.
