@@ -34,8 +34,9 @@ extern "C" {
 /// `base64(HMAC-SHA256(base64decode(groupKey), registrationId))`.
 /// Throws an `Error` with `code` `INVALID_KEY` or `INVALID_REGISTRATION_ID`.
 #[wasm_bindgen(js_name = deriveDeviceKey)]
-pub fn derive_device_key(group_key: &str, registration_id: &str) -> Result<String, JsValue> {
-    Ok(auth::derive_device_key(group_key, registration_id)?)
+#[allow(non_snake_case)] // the parameter names are what the generated .d.ts shows
+pub fn derive_device_key(groupKey: &str, registrationId: &str) -> Result<String, JsValue> {
+    Ok(auth::derive_device_key(groupKey, registrationId)?)
 }
 
 /// Makes a SAS token `SharedAccessSignature sr=...&sig=...&se=...[&skn=...]`.

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Release build of the npm package into pkg/: wasm32 release build, wasm-bindgen --target web,
+# wasm-opt -Oz (binaryen from npm: Debian's wasm-opt 108 breaks wasm-bindgen 0.2.130 output),
+# then the per-runtime entries from js/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+cargo build --release --target wasm32-unknown-unknown -p azure-iot-wasm --lib
+rm -rf pkg.tmp && mkdir pkg.tmp
+wasm-bindgen --target web --out-dir pkg.tmp --out-name azure_iot_wasm \
+  target/wasm32-unknown-unknown/release/azure_iot_wasm.wasm
+# The features rustc's wasm32 target enables by default; wasm-opt must be told they are allowed.
+wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-reference-types --enable-multivalue --enable-mutable-globals \
+  pkg.tmp/azure_iot_wasm_bg.wasm -o pkg.tmp/azure_iot_wasm_bg.wasm
+for entry in index node workerd; do
+  cp "js/$entry.js" "pkg.tmp/$entry.js"
+  cp js/entry.d.ts "pkg.tmp/$entry.d.ts"
+done
+rm -f pkg.tmp/.gitignore
+rm -rf pkg && mv pkg.tmp pkg
+echo "built pkg/: $(ls pkg | tr '\n' ' ')"

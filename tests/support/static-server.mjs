@@ -1,0 +1,45 @@
+// A tiny static file server over a directory, for browser tests and the demo: correct MIME types
+// (application/wasm matters for streaming instantiation), no directory listing, no path escape.
+// `virtual` maps extra URL paths to generated content.
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8', '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml', '.png': 'image/png', '.ts': 'text/plain; charset=utf-8',
+};
+
+export async function serveStatic(dirIn, { host = '127.0.0.1', port = 0, virtual = new Map(), onRequest } = {}) {
+  const dir = resolve(dirIn);
+  const server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    if (onRequest && (await onRequest(req, res, path))) return;
+    if (virtual.has(path)) {
+      res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'text/plain', 'cache-control': 'no-store' });
+      res.end(virtual.get(path));
+      return;
+    }
+    const file = normalize(join(dir, path.endsWith('/') ? `${path}index.html` : path));
+    if (file !== dir && !file.startsWith(dir + sep)) {
+      res.writeHead(403).end();
+      return;
+    }
+    try {
+      const body = await readFile(file);
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+      res.end(body);
+    } catch {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+    }
+  });
+  await new Promise((resolve, reject) => server.listen(port, host, resolve).once('error', reject));
+  const { port: bound } = server.address();
+  return {
+    port: bound,
+    url: `http://${host}:${bound}`,
+    close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }),
+  };
+}
