@@ -1,5 +1,133 @@
-//! Local DPS + IoT Hub emulator: the command-line entry point.
+//! Local DPS + IoT Hub emulator: the command-line entry point. Parses flags into a `Config`,
+//! starts the listeners, prints endpoints, identities and keys, then the `EMULATOR_READY` line.
+
+use clap::Parser;
+use iot_emulator::config::{self, Config, PubackMode};
+use iot_emulator::Emulator;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "iot-emulator", about = "Local Azure IoT DPS + IoT Hub emulator")]
+struct Cli {
+    /// JSON config of enrollments, enrollment groups and devices (default: embedded quickstart config).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Address every listener binds.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// Plain HTTP + WS port (0 = any free port).
+    #[arg(long, default_value_t = 8080)]
+    http_port: u16,
+    /// HTTPS + WSS port (the official SDKs always dial 443).
+    #[arg(long, default_value_t = 8443)]
+    https_port: u16,
+    /// MQTT over TLS port (the Python SDK always dials 8883).
+    #[arg(long, default_value_t = 8883)]
+    mqtts_port: u16,
+    /// Host name DPS returns as assignedHub; must reach this emulator and appear in its certificate.
+    #[arg(long, default_value = "localhost")]
+    hub_hostname: String,
+    /// Answer CORS preflights and add CORS headers (for the browser demo; real DPS does not).
+    #[arg(long)]
+    cors: bool,
+    /// Seconds in Retry-After while an operation is assigning.
+    #[arg(long, default_value_t = 2)]
+    retry_after: u32,
+    /// Milliseconds an operation stays "assigning".
+    #[arg(long, default_value_t = 0)]
+    assign_delay_ms: u64,
+    /// Write the CA certificate (PEM) here (default: a file in the temp directory).
+    #[arg(long)]
+    ca_out: Option<PathBuf>,
+    /// Close hub connections after at most this many seconds, whatever the token's se says.
+    #[arg(long)]
+    max_token_ttl: Option<u64>,
+    /// Answer the next N DPS calls with --dps-fault-status and Retry-After.
+    #[arg(long, default_value_t = 0)]
+    dps_fault_count: u32,
+    #[arg(long, default_value_t = 503)]
+    dps_fault_status: u16,
+    /// Withhold every telemetry PUBACK until released through POST /service/faults.
+    #[arg(long)]
+    withhold_puback: bool,
+    /// Delay every telemetry PUBACK by this many milliseconds.
+    #[arg(long)]
+    puback_delay_ms: Option<u64>,
+    /// Do not log refusals and connections to stderr.
+    #[arg(long)]
+    quiet: bool,
+}
 
 fn main() {
-    println!("iot-emulator: not implemented yet");
+    let cli = Cli::parse();
+    let file = match &cli.config {
+        Some(p) => match config::load_file(p) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("iot-emulator: {e}");
+                std::process::exit(2);
+            }
+        },
+        None => config::default_file(),
+    };
+    let puback = match (cli.withhold_puback, cli.puback_delay_ms) {
+        (true, _) => PubackMode::Withhold,
+        (false, Some(ms)) => PubackMode::Delay { ms },
+        _ => PubackMode::Normal,
+    };
+    let cfg = Config {
+        host: cli.host,
+        http_port: cli.http_port,
+        https_port: cli.https_port,
+        mqtts_port: cli.mqtts_port,
+        hub_hostname: cli.hub_hostname,
+        cors: cli.cors,
+        retry_after_secs: cli.retry_after,
+        assign_delay_ms: cli.assign_delay_ms,
+        ca_out: cli.ca_out,
+        max_token_ttl_secs: cli.max_token_ttl,
+        dps_fault_count: cli.dps_fault_count,
+        dps_fault_status: cli.dps_fault_status,
+        puback,
+        file,
+        log: !cli.quiet,
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("iot-emulator: cannot start runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    rt.block_on(async move {
+        let file = cfg.file.clone();
+        let emu = match Emulator::start(cfg).await {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("iot-emulator: {e}");
+                std::process::exit(1);
+            }
+        };
+        let h = emu.host;
+        println!("iot-emulator: local Azure IoT DPS + IoT Hub");
+        println!("  DPS REST + WS      http://{h}:{}/  (WebSocket: ws://{h}:{}/$iothub/websocket)", emu.http_port, emu.http_port);
+        println!("  DPS REST + WSS     https://{h}:{}/  (WebSocket: wss://{h}:{}/$iothub/websocket)", emu.https_port, emu.https_port);
+        println!("  MQTT over TLS      {h}:{}", emu.mqtts_port);
+        println!("  Service API        http://{h}:{}/service/  (events: /service/events)", emu.http_port);
+        println!("  CA certificate     {}", emu.ca_path.display());
+        println!("  ID scope           {}    hub host name: {}", emu.id_scope, emu.hub_hostname);
+        for e in &file.enrollments {
+            println!("  enrollment         {} ({}) primaryKey={}", e.registration_id, e.status, e.primary_key);
+        }
+        for g in &file.enrollment_groups {
+            println!("  enrollment group   {} ({}) primaryKey={}", g.enrollment_group_id, g.status, g.primary_key);
+        }
+        for d in &file.devices {
+            println!("  hub device         {} primaryKey={}", d.device_id, d.primary_key);
+        }
+        println!("{}", emu.ready_line());
+        let _ = tokio::signal::ctrl_c().await;
+        drop(emu);
+    });
 }

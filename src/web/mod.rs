@@ -5,5 +5,18 @@
 
 pub mod auth;
 pub mod error;
+pub mod hub_client;
+pub mod hub_driver;
+pub mod hub_message;
+pub mod hub_options;
+pub mod hub_socket;
 pub mod js;
+pub mod mqtt_client;
+pub mod mqtt_driver;
+mod mqtt_oneshot;
+pub mod mqtt_socket;
+pub mod provision;
+pub mod provision_io;
+pub mod provision_mqtt;
+pub mod provision_options;
 pub mod timer;

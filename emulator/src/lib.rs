@@ -1,0 +1,130 @@
+//! Local Azure IoT DPS + IoT Hub emulator: `Emulator::start(config)` binds the plain HTTP/WS,
+//! HTTPS/WSS and MQTT-over-TLS listeners and returns a handle with the bound ports.
+//! It shares no code with the device library: an independent implementation of the other
+//! side of the wire is what makes each a check on the other.
+
+pub mod clock;
+pub mod config;
+pub mod dps;
+pub mod http;
+pub mod hub;
+pub mod mqtt;
+pub mod sas;
+pub mod service;
+pub mod state;
+pub mod tls;
+
+use config::Config;
+use state::State;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub struct Emulator {
+    pub http_port: u16,
+    pub https_port: u16,
+    pub mqtts_port: u16,
+    pub host: std::net::IpAddr,
+    pub ca_pem: String,
+    pub ca_path: PathBuf,
+    pub hub_hostname: String,
+    pub id_scope: String,
+    pub state: Arc<State>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+async fn bind(host: std::net::IpAddr, port: u16, what: &str) -> Result<TcpListener, String> {
+    TcpListener::bind(SocketAddr::new(host, port)).await.map_err(|e| format!("cannot bind {what} on {host}:{port}: {e}"))
+}
+
+impl Emulator {
+    pub async fn start(cfg: Config) -> Result<Emulator, String> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut names = vec![cfg.hub_hostname.clone(), cfg.host.to_string()];
+        names.dedup();
+        let tls = tls::generate(&names)?;
+        let ca_path = match &cfg.ca_out {
+            Some(p) => p.clone(),
+            None => std::env::temp_dir().join(format!("iot-emulator-ca-{}.pem", std::process::id())),
+        };
+        std::fs::write(&ca_path, &tls.ca_pem).map_err(|e| format!("cannot write CA to {}: {e}", ca_path.display()))?;
+
+        let state = Arc::new(State::new(&cfg));
+        let app = http::router(state.clone());
+        let http_l = bind(cfg.host, cfg.http_port, "HTTP").await?;
+        let https_l = bind(cfg.host, cfg.https_port, "HTTPS").await?;
+        let mqtts_l = bind(cfg.host, cfg.mqtts_port, "MQTT/TLS").await?;
+        let port = |l: &TcpListener| l.local_addr().map(|a| a.port()).unwrap_or(0);
+        let (http_port, https_port, mqtts_port) = (port(&http_l), port(&https_l), port(&mqtts_l));
+
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls.server_config.clone());
+        let mut tasks = Vec::new();
+        let plain = app.clone();
+        tasks.push(tokio::spawn(async move {
+            let _ = axum::serve(http_l, plain).await;
+        }));
+        let (acc, secure) = (acceptor.clone(), app.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let Ok((tcp, _)) = https_l.accept().await else { continue };
+                let (acc, svc) = (acc.clone(), secure.clone());
+                tokio::spawn(async move {
+                    let Ok(Ok(tls)) = tokio::time::timeout(std::time::Duration::from_secs(30), acc.accept(tcp)).await else { return };
+                    let io = hyper_util::rt::TokioIo::new(tls);
+                    let svc = hyper_util::service::TowerToHyperService::new(svc);
+                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, svc).with_upgrades().await;
+                });
+            }
+        }));
+        let st = state.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let Ok((tcp, _)) = mqtts_l.accept().await else { continue };
+                let _ = tcp.set_nodelay(true);
+                let (acc, st) = (acceptor.clone(), st.clone());
+                tokio::spawn(async move {
+                    let Ok(Ok(tls)) = tokio::time::timeout(std::time::Duration::from_secs(30), acc.accept(tcp)).await else { return };
+                    mqtt::serve(mqtt::wire::StreamWire::new(tls), st, "mqtts").await;
+                });
+            }
+        }));
+        Ok(Emulator {
+            http_port,
+            https_port,
+            mqtts_port,
+            host: cfg.host,
+            ca_pem: tls.ca_pem,
+            ca_path,
+            hub_hostname: cfg.hub_hostname.clone(),
+            id_scope: cfg.file.id_scope.clone(),
+            state,
+            tasks,
+        })
+    }
+
+    pub fn http_url(&self) -> String {
+        format!("http://{}:{}", self.host, self.http_port)
+    }
+
+    /// The line test harnesses wait for.
+    pub fn ready_line(&self) -> String {
+        let v = serde_json::json!({
+            "httpPort": self.http_port, "httpsPort": self.https_port, "mqttsPort": self.mqtts_port,
+            "caPath": self.ca_path.to_string_lossy(), "hubHostname": self.hub_hostname,
+            "idScope": self.id_scope, "host": self.host.to_string(),
+        });
+        format!("EMULATOR_READY {v}")
+    }
+
+    pub fn stop(self) {}
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}

@@ -1,0 +1,466 @@
+//! The hub client engine, sans-I/O: one `mqtt::Session` that outlives its connections, driven
+//! through the connection policy, plus twin, desired and method routing.
+//!
+//! Driving it: call `start`; after every call drain `poll_action` (open a socket, write bytes,
+//! close the socket) and `poll_event`, and arm one timer for `poll_timeout`, calling
+//! `handle_timeout` when it fires. Socket news comes in through `handle_opened`,
+//! `handle_open_failed`, `handle_bytes` and `handle_closed`.
+//!
+//! Design (phases): Idle → Opening → Connecting (CONNECT sent) → Subscribing (CONNACK 0,
+//! SUBSCRIBE sent) → Ready (SUBACK; the first connection is announced after its twin GET).
+//! Any drop → Backoff → Opening. Ready → Renewing when the token reaches 80% of its life: new
+//! sends wait in the offline queue while in-flight PUBACKs drain (bounded by `renew_drain_ms`),
+//! then DISCONNECT and reconnect at once with a new token.
+//! Telemetry sent before Ready waits in the bounded offline queue; once in the session it stays
+//! there until its PUBACK, across reconnects (re-sent with DUP by the session).
+
+use std::collections::HashMap;
+
+use super::engine_types::{Action, EngineOptions, HubEvent};
+use super::policy::{renew_at_ms, DropReason, OfflineQueue, Reconnect, ReconnectPolicy};
+use super::{
+    method_response_topic, sas_expiry, subscriptions, telemetry_topic, DesiredTracker, HubError, Message, TwinOutcome,
+    TwinRequestKind, TwinRequests,
+};
+use crate::mqtt::{Event, MqttError, QoS, Session, SessionOptions};
+use crate::retry::Jitter;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Phase {
+    Idle,
+    Opening,
+    Connecting,
+    Subscribing(u16),
+    Ready,
+    Renewing { deadline: u64 },
+    Backoff { until: u64 },
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum TwinToken {
+    User(u64),
+    Resync,
+}
+
+pub struct HubEngine {
+    pub(super) opts: EngineOptions,
+    pub(super) session: Session,
+    pub(super) phase: Phase,
+    pub(super) policy: ReconnectPolicy,
+    pub(super) next_op: u64,
+    /// Telemetry in the session: packet id → op.
+    pub(super) in_session: HashMap<u16, u64>,
+    pub(super) offline: OfflineQueue<(u64, String, Vec<u8>)>,
+    pub(super) twin: TwinRequests<TwinToken>,
+    pub(super) desired: DesiredTracker,
+    pub(super) renew_at: Option<u64>,
+    /// The first connection is announced once its twin GET set the desired baseline, so a
+    /// patch made right after `Connected` is always delivered, never folded into the baseline.
+    pub(super) announce_after_resync: bool,
+    pub(super) actions: Vec<Action>,
+    pub(super) events: Vec<HubEvent>,
+}
+
+impl HubEngine {
+    pub fn new(opts: EngineOptions) -> HubEngine {
+        let id = &opts.identity;
+        let session = Session::new(SessionOptions {
+            client_id: id.client_id(),
+            username: Some(id.username(opts.client_type.as_deref(), opts.model_id.as_deref())),
+            password: None,
+            keep_alive_secs: opts.keep_alive_secs,
+            // Clean session 0, as the SDKs connect: queued C2D survives a reconnect (§5.3).
+            clean_session: false,
+            max_inflight: opts.max_inflight.max(1),
+            max_queued: opts.max_queued,
+            ..SessionOptions::default()
+        });
+        HubEngine {
+            policy: ReconnectPolicy::new(opts.reconnect),
+            offline: OfflineQueue::new(opts.offline_queue),
+            twin: TwinRequests::new(opts.twin_timeout_ms),
+            session,
+            phase: Phase::Idle,
+            next_op: 1,
+            in_session: HashMap::new(),
+            desired: DesiredTracker::new(),
+            renew_at: None,
+            announce_after_resync: false,
+            actions: Vec::new(),
+            events: Vec::new(),
+            opts,
+        }
+    }
+
+    pub fn identity(&self) -> &super::Identity {
+        &self.opts.identity
+    }
+
+    pub fn is_connected(&self) -> bool {
+        matches!(self.phase, Phase::Ready | Phase::Renewing { .. })
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.phase == Phase::Closed
+    }
+
+    /// Starts the first connection.
+    pub fn start(&mut self) {
+        if self.phase == Phase::Idle {
+            self.phase = Phase::Opening;
+            self.actions.push(Action::Open);
+        }
+    }
+
+    // ---- socket news --------------------------------------------------------------------
+
+    /// The socket is open; `token` is the SAS password for this connection.
+    pub fn handle_opened(&mut self, now: u64, token: String) {
+        if self.phase != Phase::Opening {
+            // Closed meanwhile: the driver must drop this socket.
+            self.actions.push(Action::CloseSocket);
+            return;
+        }
+        self.renew_at = sas_expiry(&token).map(|se| renew_at_ms(now, se));
+        self.session.set_password(Some(token));
+        self.session.handle_connected(now);
+        self.phase = Phase::Connecting;
+        self.flush(now);
+    }
+
+    /// The socket (or the token) could not be had.
+    pub fn handle_open_failed(&mut self, now: u64, err: MqttError) {
+        if self.phase == Phase::Opening {
+            self.dropped(now, reason_of(&err), err.code(), err.to_string());
+        }
+    }
+
+    pub fn handle_bytes(&mut self, now: u64, bytes: &[u8]) {
+        self.session.handle_bytes(now, bytes);
+        self.flush(now);
+    }
+
+    /// The socket closed (whoever closed it). `err` says why when known.
+    pub fn handle_closed(&mut self, now: u64, err: MqttError) {
+        self.session.handle_disconnected(now);
+        match self.phase {
+            Phase::Closed | Phase::Idle | Phase::Backoff { .. } => {}
+            Phase::Renewing { .. } => self.reopen_after_renewal(now),
+            _ => self.dropped(now, reason_of(&err), err.code(), err.to_string()),
+        }
+        self.flush(now);
+    }
+
+    pub fn handle_timeout(&mut self, now: u64) {
+        self.session.handle_timeout(now);
+        for token in self.twin.expire(now) {
+            self.twin_finished(token, TwinOutcome::Failed(HubError::Timeout));
+        }
+        match self.phase {
+            Phase::Backoff { until } if now >= until => {
+                self.phase = Phase::Opening;
+                self.actions.push(Action::Open);
+            }
+            Phase::Ready if self.renew_at.is_some_and(|t| now >= t) => {
+                self.phase = Phase::Renewing {
+                    deadline: now.saturating_add(self.opts.renew_drain_ms),
+                };
+                self.renew_if_drained(now);
+            }
+            Phase::Renewing { deadline } if deadline != u64::MAX && now >= deadline => self.close_for_renewal(now),
+            _ => {}
+        }
+        self.flush(now);
+    }
+
+    // ---- application calls --------------------------------------------------------------
+
+    /// Queues telemetry; its `SendDone` comes on PUBACK. Fails at once on an oversize message,
+    /// a full queue or a closed client.
+    pub fn send(&mut self, now: u64, msg: &Message) -> Result<u64, HubError> {
+        if self.phase == Phase::Closed {
+            return Err(HubError::Closed);
+        }
+        let topic = telemetry_topic(&self.opts.identity, msg)?;
+        let op = self.op();
+        if self.phase == Phase::Ready {
+            self.publish_telemetry(now, op, &topic, &msg.body)?;
+        } else {
+            self.offline.push((op, topic, msg.body.clone())).map_err(|(_, e)| e)?;
+        }
+        self.flush(now);
+        Ok(op)
+    }
+
+    pub fn get_twin(&mut self, now: u64) -> Result<u64, HubError> {
+        self.twin_request(now, TwinRequestKind::Get, Vec::new())
+    }
+
+    /// `patch` is the JSON text of the reported-properties patch.
+    pub fn update_reported(&mut self, now: u64, patch: Vec<u8>) -> Result<u64, HubError> {
+        self.twin_request(now, TwinRequestKind::PatchReported, patch)
+    }
+
+    /// Acknowledges a C2D message (PUBACK = complete, §5.5).
+    pub fn ack_message(&mut self, now: u64, pkid: u16) {
+        self.session.ack(now, pkid);
+        self.flush(now);
+    }
+
+    /// Answers a method call (QoS 0). Dropped when offline: the service has timed it out.
+    pub fn respond_method(&mut self, now: u64, rid: &str, status: u16, payload: &[u8]) {
+        if self.session.is_connected() {
+            let _ = self.session.publish(
+                now,
+                &method_response_topic(status, rid),
+                payload,
+                QoS::AtMostOnce,
+                false,
+            );
+        }
+        self.flush(now);
+    }
+
+    /// Ends everything: DISCONNECT if connected, and every pending operation fails `CLOSED`.
+    pub fn close(&mut self, now: u64) {
+        if self.phase == Phase::Closed {
+            return;
+        }
+        let had_socket = matches!(
+            self.phase,
+            Phase::Connecting | Phase::Subscribing(_) | Phase::Ready | Phase::Renewing { .. }
+        );
+        self.session.disconnect(now);
+        self.phase = Phase::Closed;
+        self.flush_transmit();
+        if had_socket {
+            self.actions.push(Action::CloseSocket);
+        }
+        self.fail_all(HubError::Closed);
+        self.events.push(HubEvent::Closed);
+    }
+
+    // ---- output -------------------------------------------------------------------------
+
+    pub fn poll_action(&mut self) -> Option<Action> {
+        (!self.actions.is_empty()).then(|| self.actions.remove(0))
+    }
+
+    pub fn poll_event(&mut self) -> Option<HubEvent> {
+        (!self.events.is_empty()).then(|| self.events.remove(0))
+    }
+
+    /// When `handle_timeout` wants to run next (ms); re-read after every call.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        let phase = match self.phase {
+            Phase::Backoff { until } => Some(until),
+            Phase::Ready => self.renew_at,
+            Phase::Renewing { deadline } => Some(deadline),
+            _ => None,
+        };
+        [self.session.poll_timeout(), phase, self.twin.next_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    // ---- internals ----------------------------------------------------------------------
+
+    fn op(&mut self) -> u64 {
+        let op = self.next_op;
+        self.next_op += 1;
+        op
+    }
+
+    fn publish_telemetry(&mut self, now: u64, op: u64, topic: &str, body: &[u8]) -> Result<(), HubError> {
+        match self.session.publish(now, topic, body, QoS::AtLeastOnce, false) {
+            Ok(Some(pkid)) => {
+                self.in_session.insert(pkid, op);
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(MqttError::QueueFull) => Err(HubError::QueueFull {
+                capacity: self.opts.max_queued,
+            }),
+            Err(MqttError::PacketTooLarge) => Err(HubError::MessageTooLarge {
+                size: body.len(),
+                limit: super::MAX_MESSAGE_SIZE,
+            }),
+            Err(_) => Err(HubError::InvalidArgument("the topic or payload cannot be published")),
+        }
+    }
+
+    fn twin_request(&mut self, now: u64, kind: TwinRequestKind, payload: Vec<u8>) -> Result<u64, HubError> {
+        if self.phase == Phase::Closed {
+            return Err(HubError::Closed);
+        }
+        let op = self.op();
+        let p = self.twin.start(kind, payload, now, TwinToken::User(op));
+        // Before the SUBACK the answer could be missed; `on_ready` sends every pending request.
+        if matches!(self.phase, Phase::Ready | Phase::Renewing { .. }) {
+            let _ = self.session.publish(now, &p.topic, &p.payload, QoS::AtMostOnce, false);
+        }
+        self.flush(now);
+        Ok(op)
+    }
+
+    fn dropped(&mut self, now: u64, reason: DropReason, code: &'static str, message: String) {
+        self.session.handle_disconnected(now);
+        self.events.push(HubEvent::Disconnected { reason: code, message });
+        let jitter = Jitter::Fraction((self.opts.jitter)());
+        match self.policy.on_dropped(now, reason, jitter) {
+            Reconnect::After { delay_ms, attempt } => {
+                self.phase = Phase::Backoff {
+                    until: now.saturating_add(delay_ms),
+                };
+                self.events.push(HubEvent::Reconnecting { attempt, delay_ms });
+            }
+            Reconnect::GiveUp(e) => {
+                self.phase = Phase::Closed;
+                self.events.push(HubEvent::Error(e.clone()));
+                self.fail_all(e);
+                self.events.push(HubEvent::Closed);
+            }
+        }
+    }
+
+    fn renew_if_drained(&mut self, now: u64) {
+        if self.session.unacked() == 0 {
+            self.close_for_renewal(now);
+        }
+    }
+
+    /// DISCONNECT and close; `deadline == u64::MAX` marks "waiting for the socket to close",
+    /// after which `handle_closed` reconnects at once.
+    fn close_for_renewal(&mut self, now: u64) {
+        self.session.disconnect(now);
+        self.flush_transmit();
+        self.actions.push(Action::CloseSocket);
+        self.phase = Phase::Renewing { deadline: u64::MAX };
+    }
+
+    fn reopen_after_renewal(&mut self, now: u64) {
+        self.events.push(HubEvent::Disconnected {
+            reason: "TOKEN_RENEWAL",
+            message: "renewing the token".into(),
+        });
+        let _ = self
+            .policy
+            .on_dropped(now, DropReason::TokenRenewal, Jitter::Fraction(0.0));
+        self.phase = Phase::Opening;
+        self.actions.push(Action::Open);
+    }
+
+    fn on_ready(&mut self, now: u64) {
+        self.phase = Phase::Ready;
+        self.policy.on_connected(now);
+        if self.desired.has_baseline() {
+            self.events.push(HubEvent::Connected);
+        } else {
+            self.announce_after_resync = true;
+        }
+        for p in self.twin.resend_all() {
+            let _ = self.session.publish(now, &p.topic, &p.payload, QoS::AtMostOnce, false);
+        }
+        // Every connect re-reads the twin so desired changes made offline are delivered (§5.6).
+        self.desired.begin_resync();
+        let p = self
+            .twin
+            .start(TwinRequestKind::Get, Vec::new(), now, TwinToken::Resync);
+        let _ = self.session.publish(now, &p.topic, &p.payload, QoS::AtMostOnce, false);
+        while let Some((op, topic, body)) = self.offline.pop() {
+            if let Err(e) = self.publish_telemetry(now, op, &topic, &body) {
+                self.events.push(HubEvent::SendDone { op, result: Err(e) });
+            }
+        }
+    }
+
+    /// Drains session output and events into actions and hub events.
+    fn flush(&mut self, now: u64) {
+        loop {
+            self.flush_transmit();
+            let Some(ev) = self.session.poll_event() else { break };
+            match ev {
+                Event::Connected { .. } => {
+                    let filters = subscriptions(&self.opts.identity);
+                    // C2D at QoS 1 (PUBACK = complete); twin and methods are QoS 0 (§5.5–5.7).
+                    let list: Vec<(&str, QoS)> = filters
+                        .iter()
+                        .enumerate()
+                        .map(|(i, f)| (f.as_str(), if i == 0 { QoS::AtLeastOnce } else { QoS::AtMostOnce }))
+                        .collect();
+                    match self.session.subscribe(now, &list) {
+                        Ok(pkid) => self.phase = Phase::Subscribing(pkid),
+                        // Cannot happen right after CONNACK; carry on unsubscribed rather than stall.
+                        Err(_) => self.on_ready(now),
+                    }
+                }
+                Event::SubAck { pkid, results } => {
+                    if self.phase == Phase::Subscribing(pkid) {
+                        if results.iter().any(Option::is_none) {
+                            self.events
+                                .push(HubEvent::Error(HubError::InvalidArgument("a subscription was refused")));
+                        }
+                        self.on_ready(now);
+                    }
+                }
+                Event::PubAck(pkid) => {
+                    if let Some(op) = self.in_session.remove(&pkid) {
+                        self.events.push(HubEvent::SendDone { op, result: Ok(()) });
+                    }
+                    if let Phase::Renewing { deadline } = self.phase {
+                        if deadline != u64::MAX {
+                            self.renew_if_drained(now);
+                        }
+                    }
+                }
+                Event::Publish(p) => self.route(now, p.topic, p.payload, p.pkid),
+                Event::UnsubAck(_) => {}
+                Event::Dead(err) => {
+                    self.actions.push(Action::CloseSocket);
+                    if matches!(self.phase, Phase::Renewing { .. }) {
+                        self.phase = Phase::Renewing { deadline: u64::MAX };
+                    } else if self.phase != Phase::Closed {
+                        self.dropped(now, reason_of(&err), err.code(), err.to_string());
+                    }
+                }
+            }
+        }
+    }
+
+    fn flush_transmit(&mut self) {
+        if let Some(bytes) = self.session.poll_transmit() {
+            self.actions.push(Action::Transmit(bytes));
+        }
+    }
+
+    fn fail_all(&mut self, err: HubError) {
+        let mut ops: Vec<u64> = self.in_session.drain().map(|(_, op)| op).collect();
+        ops.sort_unstable();
+        ops.extend(self.offline.drain().into_iter().map(|(op, _, _)| op));
+        for op in ops {
+            self.events.push(HubEvent::SendDone {
+                op,
+                result: Err(err.clone()),
+            });
+        }
+        for token in self.twin.drain() {
+            if let TwinToken::User(op) = token {
+                self.events.push(HubEvent::TwinDone {
+                    op,
+                    outcome: TwinOutcome::Failed(err.clone()),
+                });
+            }
+        }
+    }
+}
+
+fn reason_of(err: &MqttError) -> DropReason {
+    match err {
+        MqttError::ConnectionRefused(3) => DropReason::Throttled,
+        MqttError::ConnectionRefused(4 | 5) => DropReason::Unauthorized,
+        MqttError::KeepAliveTimeout => DropReason::KeepAliveTimeout,
+        _ => DropReason::Network,
+    }
+}

@@ -1,0 +1,101 @@
+//! What the hub engine is configured with, asks its driver to do, and reports.
+
+use super::{C2dMessage, DesiredUpdate, HubError, Identity, ReconnectConfig, TwinOutcome, DEFAULT_TWIN_TIMEOUT_MS};
+
+/// Settings of a `HubEngine`. `new` gives defaults in the range the SDKs use (protocol §5.2).
+pub struct EngineOptions {
+    pub identity: Identity,
+    pub model_id: Option<String>,
+    /// `DeviceClientType`; `None` names this library.
+    pub client_type: Option<String>,
+    /// MQTT keep-alive, seconds (Python 60, Node 180, C 240; at most 1177).
+    pub keep_alive_secs: u16,
+    /// QoS 1 telemetry publishes in flight at once.
+    pub max_inflight: usize,
+    /// Sends held while not connected; beyond it a send fails with `QUEUE_FULL`.
+    pub offline_queue: usize,
+    /// Sends waiting behind a full in-flight window while connected.
+    pub max_queued: usize,
+    pub twin_timeout_ms: u64,
+    pub reconnect: ReconnectConfig,
+    /// Before a planned reconnect (token renewal), how long to wait for in-flight PUBACKs.
+    pub renew_drain_ms: u64,
+    /// A fraction in `[0, 1]` for each backoff, drawn by the driver (`Math.random` on wasm,
+    /// a fixed sequence in tests): the engine itself has no random source.
+    pub jitter: Box<dyn FnMut() -> f64>,
+}
+
+impl EngineOptions {
+    pub fn new(identity: Identity) -> EngineOptions {
+        EngineOptions {
+            identity,
+            model_id: None,
+            client_type: None,
+            keep_alive_secs: 60,
+            max_inflight: 32,
+            offline_queue: 1000,
+            max_queued: 10_000,
+            twin_timeout_ms: DEFAULT_TWIN_TIMEOUT_MS,
+            reconnect: ReconnectConfig::default(),
+            renew_drain_ms: 2_000,
+            jitter: Box::new(|| 0.5),
+        }
+    }
+}
+
+/// What the driver must do; drain with `HubEngine::poll_action` after every call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Get a token (from the key or `getToken`), open a new socket, then call `handle_opened`
+    /// (or `handle_open_failed`).
+    Open,
+    /// Write these bytes to the socket.
+    Transmit(Vec<u8>),
+    /// Close the socket; then call `handle_closed`.
+    CloseSocket,
+}
+
+/// What happened, in order; drain with `HubEngine::poll_event`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HubEvent {
+    /// Connected and subscribed.
+    Connected,
+    /// The connection ended; `reason` is the error code that ended it (`TOKEN_RENEWAL` for a
+    /// planned reconnect).
+    Disconnected {
+        reason: &'static str,
+        message: String,
+    },
+    /// The next attempt, and how long until it.
+    Reconnecting {
+        attempt: u32,
+        delay_ms: u64,
+    },
+    /// A telemetry send finished.
+    SendDone {
+        op: u64,
+        result: Result<(), HubError>,
+    },
+    /// A twin request finished.
+    TwinDone {
+        op: u64,
+        outcome: TwinOutcome,
+    },
+    /// A C2D message; call `ack_message(pkid)` once the application has handled it.
+    Message {
+        pkid: Option<u16>,
+        message: C2dMessage,
+        payload: Vec<u8>,
+    },
+    Desired(DesiredUpdate),
+    /// A direct method call; answer with `respond_method(rid, …)`.
+    Method {
+        name: String,
+        rid: String,
+        payload: Vec<u8>,
+    },
+    /// Something the application should hear about that did not fail one operation.
+    Error(HubError),
+    /// The engine stopped for good (after `close`, or after giving up).
+    Closed,
+}

@@ -1,0 +1,98 @@
+//! The IoT Hub layer's error type. Each variant has a stable upper-case `code()` that the JS
+//! facade puts on the thrown `Error`.
+
+use core::fmt;
+
+use crate::auth::AuthError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HubError {
+    /// The connection string is malformed; the string says what is wrong.
+    InvalidConnectionString(&'static str),
+    /// A required option (host name, device id, ...) is missing or empty.
+    InvalidArgument(&'static str),
+    /// Body plus properties, counted as the hub counts them, exceed 256 KB (protocol §5.4).
+    MessageTooLarge {
+        size: usize,
+        limit: usize,
+    },
+    /// An application property name is empty or uses the reserved `$.` prefix.
+    InvalidProperty,
+    /// The offline queue is full.
+    QueueFull {
+        capacity: usize,
+    },
+    /// The service answered a twin request with an error status (protocol §5.6).
+    TwinRequestFailed {
+        status: u16,
+    },
+    /// The service is throttling (status 429).
+    Throttled,
+    /// A twin payload was not the JSON the protocol describes.
+    InvalidTwinPayload,
+    /// A request got no answer in time.
+    Timeout,
+    /// The client was closed while the operation was pending.
+    Closed,
+    /// The service refused the credentials (CONNACK 4 or 5) too often to keep trying.
+    Unauthorized,
+    Auth(AuthError),
+}
+
+impl HubError {
+    /// Stable, documented code for programs to match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            HubError::InvalidConnectionString(_) => "INVALID_CONNECTION_STRING",
+            HubError::InvalidArgument(_) => "INVALID_ARGUMENT",
+            HubError::MessageTooLarge { .. } => "MESSAGE_TOO_LARGE",
+            HubError::InvalidProperty => "INVALID_PROPERTY",
+            HubError::QueueFull { .. } => "QUEUE_FULL",
+            HubError::TwinRequestFailed { .. } => "TWIN_REQUEST_FAILED",
+            HubError::Throttled => "THROTTLED",
+            HubError::InvalidTwinPayload => "INVALID_TWIN_PAYLOAD",
+            HubError::Timeout => "TIMEOUT",
+            HubError::Closed => "CLOSED",
+            HubError::Unauthorized => "HUB_UNAUTHORIZED",
+            HubError::Auth(e) => e.code(),
+        }
+    }
+
+    /// The status the service answered with, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            HubError::TwinRequestFailed { status } => Some(*status),
+            HubError::Throttled => Some(429),
+            _ => None,
+        }
+    }
+}
+
+impl From<AuthError> for HubError {
+    fn from(e: AuthError) -> Self {
+        HubError::Auth(e)
+    }
+}
+
+impl fmt::Display for HubError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HubError::InvalidConnectionString(why) => write!(f, "connection string {why}"),
+            HubError::InvalidArgument(why) => f.write_str(why),
+            HubError::MessageTooLarge { size, limit } => {
+                write!(f, "message is {size} bytes as the hub counts it; the limit is {limit}")
+            }
+            HubError::InvalidProperty => f.write_str("property names must be non-empty and must not start with \"$.\""),
+            HubError::QueueFull { capacity } => write!(f, "offline queue is full ({capacity} messages)"),
+            HubError::TwinRequestFailed { status } => write!(f, "twin request failed with status {status}"),
+            HubError::Throttled => f.write_str("the hub is throttling requests (429)"),
+            HubError::InvalidTwinPayload => f.write_str("twin payload is not valid JSON"),
+            HubError::Timeout => f.write_str("no answer in time"),
+            HubError::Closed => f.write_str("client closed"),
+            HubError::Unauthorized => f.write_str("the hub refused the credentials"),
+            HubError::Auth(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for HubError {}

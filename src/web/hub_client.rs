@@ -1,0 +1,319 @@
+//! The JS class `IotHubClient`: an IoT Hub device (or module) client over MQTT-over-WebSocket.
+//! Thin: options in, Promises and events out; the engine (`hub::HubEngine`) decides, the
+//! driver (`hub_driver`) does the I/O.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Function, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use super::error::js_error;
+use super::hub_driver::{hub_js_error, now, turn, Call, Inner};
+use super::hub_message::{js_to_json, to_message};
+use super::hub_options;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_HUB: &'static str = r#"
+/** Options of `IotHubClient.connect`. Give one identity source and one credential. */
+export interface IotHubClientOptions {
+  /** `HostName=…;DeviceId=…;[ModuleId=…;]SharedAccessKey=…` */
+  connectionString?: string;
+  /** A result of `provision()`: its `assignedHub`, `deviceId` and `symmetricKey` are used. */
+  provisioning?: { assignedHub?: string; deviceId?: string; symmetricKey?: string };
+  hostName?: string;
+  deviceId?: string;
+  moduleId?: string;
+  /** The device's symmetric key, base64: tokens are signed here and renewed before expiry. */
+  symmetricKey?: string;
+  /** Returns a SAS token for `resourceUri` valid until `expiresAt` (unix s), so no key reaches the page. */
+  getToken?: (resourceUri: string, expiresAt: number) => string | Promise<string>;
+  /** A ready token; the connection ends at its expiry (it cannot be renewed). */
+  sasToken?: string;
+  /** Sent as `model-id` in the CONNECT username (IoT Plug and Play). */
+  modelId?: string;
+  /** MQTT keep-alive, seconds (default 60, at most 1177). */
+  keepAlive?: number;
+  /** Lifetime of the tokens signed from `symmetricKey` (default 3600 s); renewed at 80%. */
+  tokenTtlSeconds?: number;
+  /** Default `wss://{hostName}/$iothub/websocket?iothub-no-client-cert=true`; e.g. `ws://127.0.0.1:port/$iothub/websocket` for the emulator. */
+  url?: string;
+  /** A WebSocket constructor, called as `new WebSocket(url, ['mqtt'])` (e.g. the `ws` package on Node 20). */
+  WebSocket?: unknown;
+  /** Returns a WebSocket-like object or a Promise of one (e.g. the Cloudflare Workers fetch-upgrade route). */
+  createWebSocket?: (url: string, protocols: string[]) => unknown;
+  /** Telemetry publishes in flight at once (default 32). */
+  maxInflight?: number;
+  /** Sends held while offline (default 1000); beyond it `sendEvent` rejects with `QUEUE_FULL`. */
+  maxOfflineQueue?: number;
+  /** How long a twin request may wait (default 60000 ms). */
+  twinTimeoutMs?: number;
+  /** Reconnect backoff: first delay (default 1000 ms) and cap (default 60000 ms); jitter is added. */
+  reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
+  /** `DeviceClientType` in the username (default `azure-iot-wasm/{version}`). */
+  clientType?: string;
+}
+
+/** `sendEvent` options: application `properties` and system properties by name. */
+export interface SendEventOptions {
+  properties?: Record<string, string | number | boolean>;
+  messageId?: string;
+  correlationId?: string;
+  userId?: string;
+  contentType?: string;
+  contentEncoding?: string;
+  expiryTimeUtc?: string;
+  creationTimeUtc?: string;
+  componentName?: string;
+  outputName?: string;
+}
+
+/** A cloud-to-device message (or a module input message). */
+export interface CloudMessage {
+  body: Uint8Array;
+  /** The body as UTF-8 text. */
+  text: string;
+  properties: Record<string, string | null>;
+  messageId?: string;
+  correlationId?: string;
+  userId?: string;
+  contentType?: string;
+  contentEncoding?: string;
+  expiryTimeUtc?: string;
+  to?: string;
+  inputName?: string;
+}
+
+export interface MethodRequest { methodName: string; requestId: string; payload: unknown }
+export interface MethodResponse { status?: number; payload?: unknown }
+export interface Twin { desired: Record<string, unknown>; reported: Record<string, unknown> }
+export type IotHubClientEvent = 'connected' | 'disconnected' | 'reconnecting' | 'error' | 'closed';
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(typescript_type = "IotHubClientOptions")]
+    pub type IotHubClientOptions;
+    #[wasm_bindgen(typescript_type = "SendEventOptions")]
+    pub type SendEventOptions;
+    #[wasm_bindgen(typescript_type = "string | Uint8Array | ArrayBuffer | unknown")]
+    pub type EventBody;
+    #[wasm_bindgen(typescript_type = "(message: CloudMessage) => void | Promise<void>")]
+    pub type MessageHandler;
+    #[wasm_bindgen(typescript_type = "(patch: Record<string, unknown>, version: number | null) => void")]
+    pub type DesiredHandler;
+    #[wasm_bindgen(typescript_type = "(request: MethodRequest) => MethodResponse | Promise<MethodResponse>")]
+    pub type MethodHandler;
+    #[wasm_bindgen(typescript_type = "IotHubClientEvent")]
+    pub type EventName;
+    #[wasm_bindgen(typescript_type = "(info?: any) => void")]
+    pub type Listener;
+    #[wasm_bindgen(typescript_type = "Promise<IotHubClient>")]
+    pub type PromiseClient;
+    #[wasm_bindgen(typescript_type = "Promise<void>")]
+    pub type PromiseVoid;
+    #[wasm_bindgen(typescript_type = "Promise<Twin>")]
+    pub type PromiseTwin;
+    #[wasm_bindgen(typescript_type = "Promise<number>")]
+    pub type PromiseNumber;
+}
+
+/// An IoT Hub device or module client. Create with `IotHubClient.connect(options)`.
+/// Every error is an `Error` with a stable `code`: `MESSAGE_TOO_LARGE`, `QUEUE_FULL`, `CLOSED`,
+/// `TIMEOUT`, `THROTTLED`, `TWIN_REQUEST_FAILED` (with `status`), `NOT_AUTHORIZED`, …
+#[wasm_bindgen]
+pub struct IotHubClient {
+    inner: Rc<RefCell<Inner>>,
+}
+
+/// A Promise with its settle functions, for the driver to keep.
+fn deferred() -> (Promise, Function, Function) {
+    let mut slots: Option<(Function, Function)> = None;
+    let p = Promise::new(&mut |res, rej| slots = Some((res, rej)));
+    // The executor runs synchronously, so the slots are always filled; stay total anyway.
+    let (res, rej) = slots.unwrap_or_else(|| (Function::new_no_args(""), Function::new_no_args("")));
+    (p, res, rej)
+}
+
+fn rejected(e: JsValue) -> Promise {
+    Promise::reject(&e)
+}
+
+#[wasm_bindgen]
+impl IotHubClient {
+    /// Connects; resolves once connected and subscribed, rejects with the reason the first
+    /// attempt failed (later drops are retried with backoff and reported as events).
+    pub async fn connect(options: &IotHubClientOptions) -> Result<IotHubClient, JsValue> {
+        let opts = hub_options::parse(options.as_ref())?;
+        let inner = Rc::new(RefCell::new(Inner::new(opts)));
+        let (p, res, rej) = deferred();
+        {
+            let mut i = inner.borrow_mut();
+            i.connect_waiter = Some((res, rej));
+            i.engine.start();
+        }
+        turn(&inner, Vec::new());
+        JsFuture::from(p).await?;
+        Ok(IotHubClient { inner })
+    }
+
+    /// `connect` from a device connection string plus other options.
+    #[wasm_bindgen(js_name = fromConnectionString)]
+    pub async fn from_connection_string(
+        connection_string: String,
+        options: Option<IotHubClientOptions>,
+    ) -> Result<IotHubClient, JsValue> {
+        let options: JsValue = options.map(Into::into).unwrap_or(JsValue::UNDEFINED);
+        let o = if options.is_object() {
+            js_sys::Object::assign(&js_sys::Object::new(), options.unchecked_ref()).into()
+        } else {
+            super::js::object()
+        };
+        super::js::set(&o, "connectionString", &JsValue::from_str(&connection_string));
+        IotHubClient::connect(o.unchecked_ref()).await
+    }
+
+    /// Sends telemetry; resolves on the hub's PUBACK. Sends made while offline wait (bounded).
+    #[wasm_bindgen(js_name = sendEvent)]
+    pub fn send_event(&self, body: &EventBody, options: Option<SendEventOptions>) -> PromiseVoid {
+        let opts: JsValue = options.map(Into::into).unwrap_or(JsValue::UNDEFINED);
+        let msg = match to_message(body.as_ref(), &opts) {
+            Ok(m) => m,
+            Err(e) => return rejected(e).unchecked_into(),
+        };
+        self.start(|i| i.engine.send(now(), &msg)).unchecked_into()
+    }
+
+    /// Reads the whole twin `{desired, reported}`.
+    #[wasm_bindgen(js_name = getTwin)]
+    pub fn get_twin(&self) -> PromiseTwin {
+        self.start(|i| i.engine.get_twin(now())).unchecked_into()
+    }
+
+    /// Patches the reported properties (`null` deletes); resolves with the new reported `$version`.
+    #[wasm_bindgen(js_name = updateReportedProperties)]
+    pub fn update_reported_properties(&self, patch: JsValue) -> PromiseNumber {
+        if !patch.is_object() {
+            return rejected(js_error("INVALID_ARGUMENT", "patch must be an object")).unchecked_into();
+        }
+        match js_to_json(&patch) {
+            Ok(bytes) => self.start(|i| i.engine.update_reported(now(), bytes)).unchecked_into(),
+            Err(e) => rejected(e).unchecked_into(),
+        }
+    }
+
+    /// Receives C2D messages (module: input messages). The message is completed (PUBACK) when
+    /// the handler returns or its Promise settles. Messages that came before are delivered now.
+    #[wasm_bindgen(js_name = onMessage)]
+    pub fn on_message(&self, handler: MessageHandler) {
+        let f: Function = handler.unchecked_into();
+        let calls = {
+            let Ok(mut i) = self.inner.try_borrow_mut() else { return };
+            i.handlers.message = Some(f.clone());
+            i.held_messages
+                .drain(..)
+                .map(|(pkid, m)| Call::Message(f.clone(), pkid, m))
+                .collect()
+        };
+        turn(&self.inner, calls);
+    }
+
+    /// Receives desired-property patches in `$version` order, including changes made while the
+    /// device was offline (delivered after the reconnect).
+    #[wasm_bindgen(js_name = onDesiredPropertiesUpdate)]
+    pub fn on_desired_properties_update(&self, handler: DesiredHandler) {
+        let f: Function = handler.unchecked_into();
+        let calls = {
+            let Ok(mut i) = self.inner.try_borrow_mut() else { return };
+            i.handlers.desired = Some(f.clone());
+            i.held_desired
+                .drain(..)
+                .map(|(p, v)| Call::Invoke(f.clone(), p, v))
+                .collect()
+        };
+        turn(&self.inner, calls);
+    }
+
+    /// Handles direct method `name` (`'*'`: any method without its own handler). The handler
+    /// returns `{status, payload}` (status defaults to 200); if it throws, the answer is 500
+    /// with `{message}`. Calls with no handler are answered 501.
+    #[wasm_bindgen(js_name = onMethod)]
+    pub fn on_method(&self, name: String, handler: MethodHandler) {
+        if let Ok(mut i) = self.inner.try_borrow_mut() {
+            i.handlers.methods.retain(|(n, _)| *n != name);
+            i.handlers.methods.push((name, handler.unchecked_into()));
+        }
+    }
+
+    /// Listens to `connected`, `disconnected` ({code, message, error}), `reconnecting`
+    /// ({attempt, delayMs}), `error` (an Error) and `closed`.
+    pub fn on(&self, event: EventName, listener: Listener) {
+        if let (Some(name), Ok(mut i)) = (JsValue::from(event).as_string(), self.inner.try_borrow_mut()) {
+            i.handlers.listeners.push((name, listener.unchecked_into()));
+        }
+    }
+
+    /// Removes a listener added with `on`.
+    pub fn off(&self, event: EventName, listener: Listener) {
+        let f: JsValue = listener.into();
+        if let (Some(name), Ok(mut i)) = (JsValue::from(event).as_string(), self.inner.try_borrow_mut()) {
+            i.handlers
+                .listeners
+                .retain(|(n, l)| !(n == &name && JsValue::from(l.clone()) == f));
+        }
+    }
+
+    /// Whether the client is connected and subscribed right now.
+    #[wasm_bindgen(getter)]
+    pub fn connected(&self) -> bool {
+        self.inner
+            .try_borrow()
+            .map(|i| i.engine.is_connected())
+            .unwrap_or(false)
+    }
+
+    /// Disconnects and settles everything pending (rejected with `CLOSED`). Idempotent.
+    pub fn close(&self) -> PromiseVoid {
+        let (p, res, _) = deferred();
+        let already = {
+            let Ok(mut i) = self.inner.try_borrow_mut() else {
+                return Promise::resolve(&JsValue::UNDEFINED).unchecked_into();
+            };
+            if i.engine.is_closed() {
+                true
+            } else {
+                i.close_waiters.push(res.clone());
+                i.engine.close(now());
+                false
+            }
+        };
+        turn(&self.inner, Vec::new());
+        if already {
+            let _ = res.call0(&JsValue::UNDEFINED);
+        }
+        p.unchecked_into()
+    }
+}
+
+impl IotHubClient {
+    /// Starts an engine operation and returns its Promise, settled by the driver.
+    fn start(&self, f: impl FnOnce(&mut Inner) -> Result<u64, crate::hub::HubError>) -> Promise {
+        let (p, res, rej) = deferred();
+        let started = match self.inner.try_borrow_mut() {
+            Ok(mut i) => match f(&mut i) {
+                Ok(op) => {
+                    i.waiters.insert(op, (res, rej.clone()));
+                    Ok(())
+                }
+                Err(e) => Err(hub_js_error(&e)),
+            },
+            Err(_) => Err(js_error("BUSY", "client is busy")),
+        };
+        if let Err(e) = started {
+            let _ = rej.call1(&JsValue::UNDEFINED, &e);
+        }
+        turn(&self.inner, Vec::new());
+        p
+    }
+}

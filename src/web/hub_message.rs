@@ -1,0 +1,133 @@
+//! Conversions between JS values and the hub core's messages: `sendEvent`'s body and options
+//! into a `Message`, received C2D messages and twin JSON into JS objects.
+
+use js_sys::{ArrayBuffer, Object, Uint8Array, JSON};
+use wasm_bindgen::{JsCast, JsValue};
+
+use super::error::js_error;
+use super::js::{get, object, set};
+use crate::hub::{system_key, system_name, C2dMessage, Message};
+
+/// `body`: a string (UTF-8), a Uint8Array / ArrayBuffer / typed array (bytes as given), or any
+/// JSON-able value (stringified; content type and encoding then default to JSON, UTF-8).
+/// `options`: `properties` (an object of strings) and the system properties by name
+/// (`messageId`, `correlationId`, `userId`, `contentType`, `contentEncoding`, `expiryTimeUtc`,
+/// `creationTimeUtc`, `componentName`, `outputName`).
+pub fn to_message(body: &JsValue, options: &JsValue) -> Result<Message, JsValue> {
+    let (bytes, is_json) = if let Some(s) = body.as_string() {
+        (s.into_bytes(), false)
+    } else if body.is_instance_of::<ArrayBuffer>() || ArrayBuffer::is_view(body) {
+        (Uint8Array::new(body).to_vec(), false)
+    } else if body.is_undefined() {
+        (Vec::new(), false)
+    } else {
+        let text = JSON::stringify(body)
+            .ok()
+            .and_then(|s| s.as_string())
+            .ok_or_else(|| js_error("INVALID_ARGUMENT", "body must be a string, bytes or a JSON-able value"))?;
+        (text.into_bytes(), true)
+    };
+    let mut msg = Message::new(bytes);
+    for name in [
+        "messageId",
+        "correlationId",
+        "userId",
+        "contentType",
+        "contentEncoding",
+        "expiryTimeUtc",
+        "creationTimeUtc",
+        "componentName",
+        "outputName",
+    ] {
+        let v = get(options, name);
+        if v.is_undefined() || v.is_null() {
+            continue;
+        }
+        let v = v
+            .as_string()
+            .ok_or_else(|| js_error("INVALID_PROPERTY", &format!("{name} must be a string")))?;
+        if let Some(key) = system_key(name) {
+            msg = msg.with_system(key, &v);
+        }
+    }
+    if is_json {
+        if !msg.system.iter().any(|(k, _)| k == "$.ct") {
+            msg = msg.with_system("$.ct", "application/json");
+        }
+        if !msg.system.iter().any(|(k, _)| k == "$.ce") {
+            msg = msg.with_system("$.ce", "utf-8");
+        }
+    }
+    let props = get(options, "properties");
+    if props.is_object() {
+        let entries = Object::entries(props.unchecked_ref());
+        for e in entries.iter() {
+            let e: js_sys::Array = e.unchecked_into();
+            let k = e.get(0).as_string().unwrap_or_default();
+            let v = e.get(1);
+            let v = if let Some(s) = v.as_string() {
+                s
+            } else if let Some(n) = v.as_f64() {
+                n.to_string()
+            } else if let Some(b) = v.as_bool() {
+                b.to_string()
+            } else {
+                return Err(js_error(
+                    "INVALID_PROPERTY",
+                    &format!("property {k} must be a string, number or boolean"),
+                ));
+            };
+            msg = msg.with_property(&k, &v);
+        }
+    } else if !props.is_undefined() && !props.is_null() {
+        return Err(js_error("INVALID_PROPERTY", "properties must be an object"));
+    }
+    Ok(msg)
+}
+
+/// `{ body: Uint8Array, text, properties: {name: value|null}, messageId?, correlationId?, …,
+/// inputName? }`; `text` is the body decoded as UTF-8 (lossy).
+pub fn c2d_to_js(m: &C2dMessage, payload: &[u8]) -> JsValue {
+    let o = object();
+    set(&o, "body", &Uint8Array::from(payload).into());
+    set(&o, "text", &JsValue::from_str(&String::from_utf8_lossy(payload)));
+    let props = object();
+    for (k, v) in &m.properties {
+        let value = v.as_deref().map(JsValue::from_str).unwrap_or(JsValue::NULL);
+        match k.strip_prefix("$.").and(system_name(k)) {
+            Some(name) => set(&o, name, &value),
+            None => set(&props, k, &value),
+        }
+    }
+    set(&o, "properties", &props);
+    if let Some(input) = &m.input_name {
+        set(&o, "inputName", &JsValue::from_str(input));
+    }
+    o
+}
+
+/// A JSON value from the core as a JS value (via `JSON.parse`, which the core's output always is).
+pub fn json_to_js(v: &serde_json::Value) -> JsValue {
+    JSON::parse(&v.to_string()).unwrap_or(JsValue::NULL)
+}
+
+/// A method payload: JSON when it parses, the text otherwise, `null` when empty.
+pub fn payload_to_js(payload: &[u8]) -> JsValue {
+    if payload.is_empty() {
+        return JsValue::NULL;
+    }
+    let text = String::from_utf8_lossy(payload);
+    JSON::parse(&text).unwrap_or_else(|_| JsValue::from_str(&text))
+}
+
+/// A JS value as JSON text; `undefined` becomes empty.
+pub fn js_to_json(v: &JsValue) -> Result<Vec<u8>, JsValue> {
+    if v.is_undefined() {
+        return Ok(Vec::new());
+    }
+    JSON::stringify(v)
+        .ok()
+        .and_then(|s| s.as_string())
+        .map(String::into_bytes)
+        .ok_or_else(|| js_error("INVALID_ARGUMENT", "value is not JSON-able"))
+}

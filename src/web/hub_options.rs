@@ -1,0 +1,121 @@
+//! Reads the JS options of `IotHubClient.connect` into the engine's settings and the way to get
+//! a token. Accepted shapes (exactly one identity source):
+//! `{ connectionString }`, `{ provisioning: ProvisioningResult }` (its `assignedHub`,
+//! `deviceId` and `symmetricKey`), or `{ hostName, deviceId, moduleId? }`; with
+//! `symmetricKey`, `getToken(resourceUri, expiresAt)` or `sasToken` (unless the connection
+//! string carries the key).
+
+use js_sys::Function;
+use wasm_bindgen::JsValue;
+
+use super::error::js_error;
+use super::js::{get, get_f64, get_fn, get_str, positive_integer};
+use super::mqtt_socket::SocketFactory;
+use crate::hub::{ConnectionString, EngineOptions, HubError, Identity};
+use crate::retry::Backoff;
+
+/// Where each connection's SAS token comes from.
+#[derive(Clone)]
+pub enum Credential {
+    /// Signed here with a fresh expiry for every connection.
+    Key(String),
+    /// `getToken(resourceUri, expiresAt)` → token or Promise of one.
+    Provider(Function),
+    /// Used as is; the hub drops the connection at its expiry and it cannot be renewed.
+    Fixed(String),
+}
+
+pub struct HubOptions {
+    pub engine: EngineOptions,
+    pub credential: Credential,
+    pub url: String,
+    pub factory: SocketFactory,
+    pub token_ttl_secs: u64,
+    /// How long a socket may take to open, ms.
+    pub open_timeout_ms: u64,
+}
+
+fn hub_err(e: HubError) -> JsValue {
+    js_error(e.code(), &e.to_string())
+}
+
+fn bad(msg: &str) -> JsValue {
+    js_error("INVALID_ARGUMENT", msg)
+}
+
+/// A whole number option within `lo..=hi`, or the default when absent.
+fn number(o: &JsValue, key: &str, default: u64, lo: u64, hi: u64) -> Result<u64, JsValue> {
+    let v = get(o, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(default);
+    }
+    v.as_f64()
+        .and_then(positive_integer)
+        .filter(|n| (lo..=hi).contains(n))
+        .ok_or_else(|| bad(&format!("{key} must be a whole number from {lo} to {hi}")))
+}
+
+pub fn parse(o: &JsValue) -> Result<HubOptions, JsValue> {
+    if !o.is_object() {
+        return Err(bad("options must be an object"));
+    }
+    let mut key = get_str(o, "symmetricKey");
+    let mut fixed = get_str(o, "sasToken");
+    let (host, device, module) = if let Some(cs) = get_str(o, "connectionString") {
+        let cs = ConnectionString::parse(&cs).map_err(hub_err)?;
+        key = key.or(cs.shared_access_key);
+        fixed = fixed.or(cs.shared_access_signature);
+        (cs.host_name, cs.device_id, cs.module_id)
+    } else if get(o, "provisioning").is_object() {
+        let p = get(o, "provisioning");
+        key = key.or_else(|| get_str(&p, "symmetricKey"));
+        let host = get_str(&p, "assignedHub")
+            .ok_or_else(|| bad("provisioning.assignedHub is missing: was the device assigned?"))?;
+        let device = get_str(&p, "deviceId").ok_or_else(|| bad("provisioning.deviceId is missing"))?;
+        (host, device, get_str(o, "moduleId"))
+    } else {
+        let host = get_str(o, "hostName").ok_or_else(|| bad("hostName must be a string"))?;
+        let device = get_str(o, "deviceId").ok_or_else(|| bad("deviceId must be a string"))?;
+        (host, device, get_str(o, "moduleId"))
+    };
+    let identity = Identity::new(&host, &device, module.as_deref()).map_err(hub_err)?;
+
+    let credential = match (get_fn(o, "getToken"), key, fixed) {
+        (Some(f), _, _) => Credential::Provider(f),
+        (None, Some(k), _) => {
+            // Fail now on a bad key rather than on every reconnect.
+            identity.sas_token(&k, 1).map_err(hub_err)?;
+            Credential::Key(k)
+        }
+        (None, None, Some(t)) => Credential::Fixed(t),
+        (None, None, None) => {
+            return Err(js_error(
+                "INVALID_KEY",
+                "give symmetricKey, getToken, sasToken or a connection string with a key",
+            ))
+        }
+    };
+
+    let url = get_str(o, "url").unwrap_or_else(|| identity.websocket_url());
+    let mut engine = EngineOptions::new(identity);
+    engine.model_id = get_str(o, "modelId");
+    engine.client_type = get_str(o, "clientType");
+    // 1177 s is the most IoT Hub accepts (protocol §5.2).
+    engine.keep_alive_secs = number(o, "keepAlive", 60, 5, 1177)? as u16;
+    engine.max_inflight = number(o, "maxInflight", 32, 1, 65_000)? as usize;
+    engine.offline_queue = number(o, "maxOfflineQueue", 1000, 1, 1_000_000)? as usize;
+    engine.twin_timeout_ms = number(o, "twinTimeoutMs", 60_000, 100, 3_600_000)?;
+    let r = get(o, "reconnect");
+    let base = number(&r, "initialDelayMs", engine.reconnect.backoff.base_ms, 1, 3_600_000)?;
+    let cap = number(&r, "maxDelayMs", engine.reconnect.backoff.cap_ms, 1, 3_600_000)?;
+    engine.reconnect.backoff = Backoff::new(base, cap.max(base));
+    engine.jitter = Box::new(js_sys::Math::random);
+    Ok(HubOptions {
+        engine,
+        credential,
+        url,
+        factory: SocketFactory::from_options(o),
+        token_ttl_secs: number(o, "tokenTtlSeconds", 3600, 5, 365 * 24 * 3600)?,
+        open_timeout_ms: get_f64(o, "openTimeoutMs").and_then(positive_integer).unwrap_or(30_000),
+    })
+}

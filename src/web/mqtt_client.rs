@@ -1,0 +1,315 @@
+//! `MqttClient`: a small low-level MQTT 3.1.1 client for JS, over `MqttDriver`. It is how
+//! the transport is tested from Node and browsers, and usable on its own:
+//!
+//! ```js
+//! const c = new MqttClient();
+//! c.on('message', (topic, payload, { qos, retain, dup }) => {});  // QoS 1 is acked after it returns
+//! c.on('close', (err) => {});                                     // err.code: CONNECTION_LOST, ...
+//! await c.connect('ws://127.0.0.1:8080', { clientId: 'a', keepAlive: 2, WebSocket: WS });
+//! await c.subscribe('a/#', { qos: 1 });                           // → [1] (granted; 128 = refused)
+//! await c.publish('a/b', 'hi', { qos: 1 });                       // resolves on PUBACK
+//! await c.end();
+//! ```
+//! One connection per `connect`: when it is lost, pending promises reject and 'close' fires;
+//! reconnecting is the caller's business (the hub client does its own).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Array, ArrayBuffer, Function, Promise, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use super::error::{js_error, js_service_error, ServiceDetails};
+use super::js::{get, get_bool, get_f64, get_str, object, set};
+use super::mqtt_driver::{DriverEvent, MqttDriver};
+use super::mqtt_socket::SocketFactory;
+use crate::mqtt::{MqttError, QoS, SessionOptions};
+
+impl From<MqttError> for JsValue {
+    fn from(e: MqttError) -> JsValue {
+        let details = ServiceDetails { status: e.status(), ..Default::default() };
+        js_service_error(e.code(), &e.to_string(), &details)
+    }
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_MQTT: &'static str = r#"
+/** Options of `MqttClient.connect`. */
+export interface MqttConnectOptions {
+  clientId: string;
+  username?: string;
+  /** For Azure: a SAS token. */
+  password?: string;
+  /** Seconds, default 60; 0 turns keep-alive off. */
+  keepAlive?: number;
+  /** Default true. */
+  cleanSession?: boolean;
+  /** Ms to wait for the socket to open and for CONNACK, default 30000. */
+  connectTimeout?: number;
+  /** Most unacknowledged QoS 1 publishes on the wire, default 32. */
+  maxInflight?: number;
+  /** A WebSocket constructor, called as `new WebSocket(url, ['mqtt'])` (e.g. the `ws` package). */
+  WebSocket?: unknown;
+  /** Or a factory returning a WebSocket-like object, or a Promise of one (Cloudflare Workers). */
+  createWebSocket?: (url: string, protocols: string[]) => unknown;
+}
+/** Options of `MqttClient.publish` and `subscribe`. */
+export interface MqttQosOptions { qos?: 0 | 1; retain?: boolean }
+"#;
+
+struct ClientInner {
+    driver: Option<MqttDriver>,
+    on_message: Option<Function>,
+    on_close: Option<Function>,
+}
+
+/// A low-level MQTT 3.1.1 client over WebSocket (QoS 0 and 1).
+#[wasm_bindgen]
+pub struct MqttClient {
+    inner: Rc<RefCell<ClientInner>>,
+}
+
+fn bad(msg: &str) -> JsValue {
+    js_error("INVALID_ARGUMENT", msg)
+}
+
+fn qos_option(options: &JsValue) -> Result<QoS, JsValue> {
+    match get_f64(options, "qos") {
+        None => Ok(QoS::AtMostOnce),
+        Some(q) if q == 0.0 => Ok(QoS::AtMostOnce),
+        Some(q) if q == 1.0 => Ok(QoS::AtLeastOnce),
+        Some(_) => Err(bad("qos must be 0 or 1")),
+    }
+}
+
+fn uint_option(options: &JsValue, key: &str, max: f64) -> Result<Option<f64>, JsValue> {
+    let v = get(options, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    match v.as_f64() {
+        Some(n) if n.is_finite() && n >= 0.0 && n <= max && n.fract() == 0.0 => Ok(Some(n)),
+        _ => Err(bad(&format!("{key} must be a whole number from 0 to {max}"))),
+    }
+}
+
+fn session_options(o: &JsValue) -> Result<SessionOptions, JsValue> {
+    if !o.is_object() {
+        return Err(bad("options must be an object"));
+    }
+    let mut s = SessionOptions {
+        client_id: get_str(o, "clientId").ok_or_else(|| bad("clientId must be a string"))?,
+        username: get_str(o, "username"),
+        password: get_str(o, "password"),
+        ..Default::default()
+    };
+    if let Some(k) = uint_option(o, "keepAlive", 65535.0)? {
+        s.keep_alive_secs = k as u16;
+    }
+    if let Some(c) = get_bool(o, "cleanSession") {
+        s.clean_session = c;
+    }
+    if let Some(t) = uint_option(o, "connectTimeout", 9.0e15)? {
+        s.connect_timeout_ms = t as u64;
+    }
+    if let Some(m) = uint_option(o, "maxInflight", 65535.0)? {
+        s.max_inflight = (m as usize).max(1);
+    }
+    Ok(s)
+}
+
+/// A string (sent as UTF-8), Uint8Array or other typed array, or ArrayBuffer.
+fn payload_bytes(v: &JsValue) -> Result<Vec<u8>, JsValue> {
+    if let Some(s) = v.as_string() {
+        Ok(s.into_bytes())
+    } else if v.is_undefined() || v.is_null() {
+        Ok(Vec::new())
+    } else if v.is_instance_of::<ArrayBuffer>() || ArrayBuffer::is_view(v) {
+        Ok(Uint8Array::new(v).to_vec())
+    } else {
+        Err(bad("payload must be a string, Uint8Array or ArrayBuffer"))
+    }
+}
+
+fn filter_list(v: &JsValue) -> Result<Vec<String>, JsValue> {
+    if let Some(s) = v.as_string() {
+        return Ok(vec![s]);
+    }
+    if Array::is_array(v) {
+        let arr = Array::from(v);
+        return arr.iter().map(|f| f.as_string().ok_or_else(|| bad("topic filters must be strings"))).collect();
+    }
+    Err(bad("topic filter must be a string or an array of strings"))
+}
+
+impl MqttClient {
+    fn driver(&self) -> Result<MqttDriver, JsValue> {
+        self.inner.borrow().driver.clone().ok_or_else(|| MqttError::NotConnected.into())
+    }
+}
+
+fn on_driver_event(client: &std::rc::Weak<RefCell<ClientInner>>, ev: DriverEvent) {
+    let Some(client) = client.upgrade() else { return };
+    match ev {
+        DriverEvent::Message(p) => {
+            let (handler, driver) = {
+                let c = client.borrow();
+                (c.on_message.clone(), c.driver.clone())
+            };
+            if let Some(h) = handler {
+                let meta = object();
+                set(&meta, "qos", &JsValue::from_f64(p.qos as u8 as f64));
+                set(&meta, "retain", &JsValue::from_bool(p.retain));
+                set(&meta, "dup", &JsValue::from_bool(p.dup));
+                let payload = Uint8Array::from(p.payload.as_slice());
+                // A throwing handler still gets its message acknowledged: MQTT has no reject.
+                let _ = h.call3(&JsValue::UNDEFINED, &JsValue::from_str(&p.topic), &payload, &meta);
+            }
+            if let (Some(id), Some(d)) = (p.pkid, driver) {
+                d.ack(id);
+            }
+        }
+        DriverEvent::Disconnected(err) => {
+            let (handler, driver) = {
+                let mut c = client.borrow_mut();
+                (c.on_close.clone(), c.driver.take())
+            };
+            // One connection per connect(): settle the publishes still waiting for PUBACK.
+            if let Some(d) = driver {
+                d.close();
+            }
+            if let Some(h) = handler {
+                let _ = h.call1(&JsValue::UNDEFINED, &JsValue::from(err));
+            }
+        }
+    }
+}
+
+#[wasm_bindgen]
+impl MqttClient {
+    #[wasm_bindgen(constructor)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> MqttClient {
+        MqttClient { inner: Rc::new(RefCell::new(ClientInner { driver: None, on_message: None, on_close: None })) }
+    }
+
+    /// `on('message', (topic, payload: Uint8Array, {qos, retain, dup}) => …)` or
+    /// `on('close', (error) => …)`; a later call replaces the handler.
+    pub fn on(&self, event: &str, handler: Function) -> Result<(), JsValue> {
+        let mut c = self.inner.borrow_mut();
+        match event {
+            "message" => c.on_message = Some(handler),
+            "close" => c.on_close = Some(handler),
+            _ => return Err(bad("event must be 'message' or 'close'")),
+        }
+        Ok(())
+    }
+
+    /// Opens the WebSocket, sends CONNECT, resolves `{ sessionPresent }` on CONNACK 0.
+    /// Rejects with `code` `NOT_AUTHORIZED` (CONNACK 4/5, `status` = the return code),
+    /// `CONNECTION_REFUSED`, `CONNECT_TIMEOUT`, `SOCKET_ERROR`, `CONNECTION_LOST`, `CLOSED`
+    /// or `INVALID_ARGUMENT`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<{ sessionPresent: boolean }>")]
+    pub fn connect(
+        &self,
+        url: String,
+        #[wasm_bindgen(unchecked_param_type = "MqttConnectOptions")] options: JsValue,
+    ) -> Promise {
+        let setup = (|| {
+            let opts = session_options(&options)?;
+            let mut c = self.inner.borrow_mut();
+            if c.driver.is_some() {
+                return Err(bad("already connected: call end() first"));
+            }
+            let driver = MqttDriver::new(opts, SocketFactory::from_options(&options));
+            let weak = Rc::downgrade(&self.inner);
+            driver.set_event_handler(move |ev| on_driver_event(&weak, ev));
+            c.driver = Some(driver.clone());
+            Ok(driver)
+        })();
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let driver = setup?;
+            match driver.connect(&url).await {
+                Ok(session_present) => {
+                    let r = object();
+                    set(&r, "sessionPresent", &JsValue::from_bool(session_present));
+                    Ok(r)
+                }
+                Err(e) => {
+                    inner.borrow_mut().driver = None;
+                    Err(e.into())
+                }
+            }
+        })
+    }
+
+    /// Publishes `payload` (string, Uint8Array or ArrayBuffer); resolves when written (QoS 0)
+    /// or on PUBACK (QoS 1).
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn publish(
+        &self,
+        topic: String,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer")] payload: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "MqttQosOptions | undefined")] options: JsValue,
+    ) -> Promise {
+        let args = (|| Ok::<_, JsValue>((self.driver()?, payload_bytes(&payload)?, qos_option(&options)?)))();
+        let retain = get_bool(&options, "retain").unwrap_or(false);
+        future_to_promise(async move {
+            let (driver, bytes, qos) = args?;
+            driver.publish(&topic, &bytes, qos, retain).await?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Subscribes to one filter or an array of them, all at `options.qos`; resolves with the
+    /// granted QoS per filter (128 = refused).
+    #[wasm_bindgen(unchecked_return_type = "Promise<number[]>")]
+    pub fn subscribe(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | string[]")] filters: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "MqttQosOptions | undefined")] options: JsValue,
+    ) -> Promise {
+        let args = (|| Ok::<_, JsValue>((self.driver()?, filter_list(&filters)?, qos_option(&options)?)))();
+        future_to_promise(async move {
+            let (driver, filters, qos) = args?;
+            let list: Vec<(&str, QoS)> = filters.iter().map(|f| (f.as_str(), qos)).collect();
+            let granted = driver.subscribe(&list).await?;
+            let out = Array::new();
+            for g in granted {
+                out.push(&JsValue::from_f64(f64::from(g.unwrap_or(0x80))));
+            }
+            Ok(out.into())
+        })
+    }
+
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn unsubscribe(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | string[]")] filters: JsValue,
+    ) -> Promise {
+        let args = (|| Ok::<_, JsValue>((self.driver()?, filter_list(&filters)?)))();
+        future_to_promise(async move {
+            let (driver, filters) = args?;
+            let list: Vec<&str> = filters.iter().map(String::as_str).collect();
+            driver.unsubscribe(&list).await?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Sends DISCONNECT and closes; pending promises reject with `CLOSED`. Always resolves.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn end(&self) -> Promise {
+        let driver = self.inner.borrow().driver.clone();
+        if let Some(d) = driver {
+            d.close();
+        }
+        Promise::resolve(&JsValue::UNDEFINED)
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn connected(&self) -> bool {
+        self.inner.borrow().driver.as_ref().is_some_and(MqttDriver::is_connected)
+    }
+}

@@ -1,0 +1,178 @@
+//! The WebSocket under the MQTT driver: opening it through the socket-factory contract and
+//! owning its event listeners (removed on drop; no `forget()`).
+//!
+//! Factory contract: the options may carry `WebSocket`, a constructor called as
+//! `new C(url, ['mqtt'])` (the browser's, or the `ws` package on Node 20), or
+//! `createWebSocket(url, protocols)` returning a WebSocket-like object or a Promise of one
+//! (the Cloudflare Workers `fetch(url, {headers: {Upgrade: 'websocket'}})` + `accept()`
+//! route). Default: the global `WebSocket`, never through `window`.
+//! The socket is used structurally (`send`, `close`, `addEventListener`, `readyState`), so
+//! any of these work without an `instanceof` check.
+
+use std::rc::Rc;
+
+use js_sys::{Array, ArrayBuffer, Function, Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use super::js::{get, get_f64, get_fn, get_str, set};
+use crate::mqtt::MqttError;
+
+#[wasm_bindgen]
+extern "C" {
+    /// Any WebSocket-like object.
+    pub type JsSocket;
+    #[wasm_bindgen(method, catch)]
+    fn send(this: &JsSocket, data: &Uint8Array) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = close)]
+    fn close_with(this: &JsSocket, code: u16) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = addEventListener)]
+    fn add_event_listener(this: &JsSocket, kind: &str, f: &Function) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = removeEventListener)]
+    fn remove_event_listener(this: &JsSocket, kind: &str, f: &Function) -> Result<(), JsValue>;
+}
+
+/// How to get a WebSocket.
+#[derive(Clone)]
+pub enum SocketFactory {
+    Global,
+    Constructor(Function),
+    Create(Function),
+}
+
+impl SocketFactory {
+    /// Reads `WebSocket` or `createWebSocket` from JS options; neither means the global.
+    pub fn from_options(options: &JsValue) -> SocketFactory {
+        if let Some(f) = get_fn(options, "createWebSocket") {
+            SocketFactory::Create(f)
+        } else if let Some(c) = get_fn(options, "WebSocket") {
+            SocketFactory::Constructor(c)
+        } else {
+            SocketFactory::Global
+        }
+    }
+
+    /// Opens a socket to `url` with subprotocol `mqtt` (protocol.md §5.1). It may still be
+    /// connecting when this returns.
+    pub async fn open(&self, url: &str) -> Result<JsSocket, MqttError> {
+        let protocols = Array::of1(&JsValue::from_str("mqtt"));
+        let args = Array::of2(&JsValue::from_str(url), &protocols);
+        let socket = match self {
+            SocketFactory::Create(f) => {
+                let v = f.call2(&JsValue::UNDEFINED, &JsValue::from_str(url), &protocols).map_err(socket_error)?;
+                if v.is_instance_of::<Promise>() {
+                    JsFuture::from(Promise::unchecked_from_js(v)).await.map_err(socket_error)?
+                } else {
+                    v
+                }
+            }
+            SocketFactory::Constructor(c) => Reflect::construct(c, &args).map_err(socket_error)?,
+            SocketFactory::Global => {
+                let ctor = get_fn(&js_sys::global(), "WebSocket").ok_or_else(|| {
+                    MqttError::SocketError("no global WebSocket: pass options.WebSocket (e.g. the ws package)".into())
+                })?;
+                Reflect::construct(&ctor, &args).map_err(socket_error)?
+            }
+        };
+        if !socket.is_object() {
+            return Err(MqttError::SocketError("socket factory returned no socket".into()));
+        }
+        // MQTT travels in binary frames; ask for ArrayBuffers rather than Blobs.
+        set(&socket, "binaryType", &JsValue::from_str("arraybuffer"));
+        Ok(socket.unchecked_into())
+    }
+}
+
+/// The message of a thrown JS value, for `SocketError`.
+fn socket_error(e: JsValue) -> MqttError {
+    let msg = get_str(&e, "message").or_else(|| e.as_string()).unwrap_or_else(|| "websocket failed".into());
+    MqttError::SocketError(msg)
+}
+
+/// What the socket reported.
+pub enum SocketEvent {
+    Open,
+    Message(Vec<u8>),
+    /// A text frame, or data in a form other than ArrayBuffer/typed array.
+    NonBinaryMessage,
+    Error,
+    Close { code: Option<u16>, reason: String },
+}
+
+/// An open (or opening) socket with our listeners attached. Dropping it removes the
+/// listeners and closes the socket.
+pub struct Socket {
+    raw: JsSocket,
+    listeners: Vec<(&'static str, Closure<dyn FnMut(JsValue)>)>,
+}
+
+impl Socket {
+    /// Attaches `open`, `message`, `error` and `close` listeners that call `on_event`.
+    pub fn attach(raw: JsSocket, on_event: Rc<dyn Fn(SocketEvent)>) -> Socket {
+        let mut listeners = Vec::with_capacity(4);
+        for kind in ["open", "message", "error", "close"] {
+            let cb = on_event.clone();
+            let closure = Closure::<dyn FnMut(JsValue)>::new(move |ev: JsValue| cb(translate(kind, &ev)));
+            let _ = raw.add_event_listener(kind, closure.as_ref().unchecked_ref());
+            listeners.push((kind, closure));
+        }
+        Socket { raw, listeners }
+    }
+
+    /// `readyState === OPEN`: a Workers socket arrives already accepted and never fires `open`.
+    pub fn is_open(&self) -> bool {
+        get_f64(&self.raw, "readyState") == Some(1.0)
+    }
+
+    /// One WebSocket message carrying `bytes`.
+    pub fn send(&self, bytes: &[u8]) -> Result<(), MqttError> {
+        self.raw.send(&Uint8Array::from(bytes)).map_err(|e| MqttError::ConnectionLost {
+            code: None,
+            reason: get_str(&e, "message").unwrap_or_else(|| "send failed".into()),
+        })
+    }
+}
+
+impl Socket {
+    /// Closes a socket that was opened but is no longer wanted (never attached).
+    pub fn discard(raw: JsSocket) {
+        drop(Socket { raw, listeners: Vec::new() });
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        for (kind, closure) in &self.listeners {
+            let _ = self.raw.remove_event_listener(kind, closure.as_ref().unchecked_ref());
+        }
+        // The `ws` package is an EventEmitter: an 'error' emitted with no listener (as closing a
+        // still-connecting socket does) would throw and crash Node. A side-effect-free builtin
+        // swallows it; it is not a Rust closure, so nothing dangles once we are gone.
+        if let Some(noop) = get_fn(&js_sys::global(), "Boolean") {
+            let _ = self.raw.add_event_listener("error", &noop);
+        }
+        // readyState 0 (connecting) or 1 (open): close it; a closed socket needs nothing.
+        if matches!(get_f64(&self.raw, "readyState"), Some(r) if r < 2.0) {
+            let _ = self.raw.close_with(1000);
+        }
+    }
+}
+
+fn translate(kind: &str, ev: &JsValue) -> SocketEvent {
+    match kind {
+        "open" => SocketEvent::Open,
+        "message" => {
+            let data = get(ev, "data");
+            if data.is_instance_of::<ArrayBuffer>() || ArrayBuffer::is_view(&data) {
+                SocketEvent::Message(Uint8Array::new(&data).to_vec())
+            } else {
+                SocketEvent::NonBinaryMessage
+            }
+        }
+        "close" => SocketEvent::Close {
+            code: get_f64(ev, "code").filter(|c| (0.0..=65535.0).contains(c)).map(|c| c as u16),
+            reason: get_str(ev, "reason").unwrap_or_default(),
+        },
+        _ => SocketEvent::Error,
+    }
+}

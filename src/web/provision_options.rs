@@ -1,0 +1,230 @@
+//! Reading `provision(options)`: what to register, where, over which transport, with which
+//! credential, and the timing policy. Every mistake is an `INVALID_ARGUMENT` (or the auth
+//! layer's `INVALID_KEY` / `INVALID_REGISTRATION_ID`) before anything is sent.
+
+use js_sys::{Function, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use super::error::js_error;
+use super::js::{get, get_fn, get_str};
+use super::mqtt_socket::SocketFactory;
+use super::provision_io::Signal;
+use crate::auth;
+use crate::dps::{Endpoint, Policy, Registration, DEFAULT_API_VERSION, DEFAULT_ENDPOINT, DEFAULT_MQTT_API_VERSION};
+
+/// SAS tokens are asked for with this lifetime and renewed a minute before they expire.
+const TOKEN_TTL_SECS: u64 = 3600;
+const TOKEN_RENEW_MARGIN_SECS: u64 = 60;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Https,
+    MqttWs,
+}
+
+pub enum Credential {
+    Key(String),
+    /// `getToken(resourceUri, expiresAt)` → SAS string, or a Promise of one.
+    Provider(Function),
+}
+
+pub struct Options {
+    pub registration: Registration,
+    pub endpoint: Endpoint,
+    pub transport: Transport,
+    pub api_version: String,
+    pub credential: Credential,
+    /// The key to hand back with the result: the derived one for `groupKey`.
+    pub device_key: Option<String>,
+    pub signal: Option<Signal>,
+    pub on_status: Option<Function>,
+    pub policy: Policy,
+    pub fetch: Option<Function>,
+    pub sockets: SocketFactory,
+}
+
+fn invalid(msg: &str) -> JsValue {
+    js_error("INVALID_ARGUMENT", msg)
+}
+
+/// `options[key]` as a string, if present; a present non-string is an error.
+fn opt_str(o: &JsValue, key: &str) -> Result<Option<String>, JsValue> {
+    let v = get(o, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.as_string().map(Some).ok_or_else(|| invalid(&format!("{key} must be a string")))
+}
+
+/// `options[key]` as a whole number of ms in `0..=2^31`, if present.
+fn opt_ms(o: &JsValue, key: &str) -> Result<Option<u64>, JsValue> {
+    let v = get(o, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    match v.as_f64() {
+        Some(n) if n.is_finite() && (0.0..=2_147_483_647.0).contains(&n) => Ok(Some(n as u64)),
+        _ => Err(invalid(&format!("{key} must be a number of milliseconds in 0..2^31"))),
+    }
+}
+
+fn policy(o: &JsValue) -> Result<Policy, JsValue> {
+    let mut p = Policy::default();
+    if let Some(ms) = opt_ms(o, "timeoutMs")? {
+        p.timeout_ms = ms.max(1);
+    }
+    if let Some(ms) = opt_ms(o, "requestTimeoutMs")? {
+        p.request_timeout_ms = ms.max(1);
+    }
+    let r = get(o, "retry");
+    if !r.is_undefined() && !r.is_null() {
+        if !r.is_object() {
+            return Err(invalid("retry must be an object"));
+        }
+        if let Some(ms) = opt_ms(&r, "baseMs")? {
+            p.backoff.base_ms = ms;
+        }
+        if let Some(ms) = opt_ms(&r, "capMs")? {
+            p.backoff.cap_ms = ms;
+        }
+        if let Some(ms) = opt_ms(&r, "floorMs")? {
+            p.retry_floor_ms = ms;
+        }
+        if let Some(ms) = opt_ms(&r, "throttleFloorMs")? {
+            p.throttle_floor_ms = ms;
+        }
+        if let Some(n) = opt_ms(&r, "maxRetries")? {
+            p.max_retries = n.min(u32::MAX as u64) as u32;
+        }
+    }
+    Ok(p)
+}
+
+pub fn read(o: &JsValue) -> Result<Options, JsValue> {
+    if !o.is_object() {
+        return Err(invalid("options must be an object"));
+    }
+    let id_scope = get_str(o, "idScope").ok_or_else(|| invalid("idScope must be a string"))?;
+    let registration_id = get_str(o, "registrationId")
+        .ok_or_else(|| js_error("INVALID_REGISTRATION_ID", "registrationId must be a string"))?;
+    let mut registration =
+        Registration::new(&id_scope, &registration_id).map_err(|e| js_error(e.code(), &e.to_string()))?;
+    let payload = get(o, "payload");
+    if !payload.is_undefined() && !payload.is_null() {
+        let json = js_sys::JSON::stringify(&payload)
+            .ok()
+            .and_then(|s| s.as_string())
+            .ok_or_else(|| invalid("payload must be a JSON object"))?;
+        registration = registration.with_payload_json(&json).map_err(|e| js_error(e.code(), &e.to_string()))?;
+    }
+
+    let endpoint = Endpoint::parse(&opt_str(o, "endpoint")?.unwrap_or_else(|| DEFAULT_ENDPOINT.into()))
+        .map_err(|e| js_error(e.code(), &e.to_string()))?;
+    let transport = match opt_str(o, "transport")?.as_deref() {
+        None | Some("https") | Some("http") | Some("rest") => Transport::Https,
+        Some("mqtt-ws") | Some("mqtt") | Some("wss") => Transport::MqttWs,
+        Some(_) => return Err(invalid("transport must be 'https' or 'mqtt-ws'")),
+    };
+    let api_version = opt_str(o, "apiVersion")?.unwrap_or_else(|| {
+        match transport {
+            Transport::Https => DEFAULT_API_VERSION,
+            Transport::MqttWs => DEFAULT_MQTT_API_VERSION,
+        }
+        .into()
+    });
+    if api_version.is_empty() {
+        return Err(invalid("apiVersion must not be empty"));
+    }
+
+    let symmetric_key = opt_str(o, "symmetricKey")?;
+    let group_key = opt_str(o, "groupKey")?;
+    let provider = get(o, "getToken");
+    let provider = if provider.is_undefined() || provider.is_null() {
+        None
+    } else {
+        Some(get_fn(o, "getToken").ok_or_else(|| invalid("getToken must be a function"))?)
+    };
+    let (credential, device_key) = match (symmetric_key, group_key, provider) {
+        (Some(k), None, None) => {
+            // Fail now, not as a token error on the first request.
+            auth::hmac_sha256_b64(&k, "").map_err(JsValue::from)?;
+            (Credential::Key(k.clone()), Some(k))
+        }
+        (None, Some(g), None) => {
+            let k = auth::derive_device_key(&g, &registration_id)?;
+            (Credential::Key(k.clone()), Some(k))
+        }
+        (None, None, Some(f)) => (Credential::Provider(f), None),
+        (None, None, None) => return Err(invalid("give one of symmetricKey, groupKey or getToken")),
+        _ => return Err(invalid("give only one of symmetricKey, groupKey or getToken")),
+    };
+
+    let signal = Signal::from_option(get(o, "signal")).map_err(invalid)?;
+    let on_status = match get(o, "onStatus") {
+        v if v.is_undefined() || v.is_null() => None,
+        _ => Some(get_fn(o, "onStatus").ok_or_else(|| invalid("onStatus must be a function"))?),
+    };
+    let fetch = match get(o, "fetch") {
+        v if v.is_undefined() || v.is_null() => None,
+        _ => Some(get_fn(o, "fetch").ok_or_else(|| invalid("fetch must be a function"))?),
+    };
+    Ok(Options {
+        registration,
+        endpoint,
+        transport,
+        api_version,
+        credential,
+        device_key,
+        signal,
+        on_status,
+        policy: policy(o)?,
+        fetch,
+        sockets: SocketFactory::from_options(o),
+    })
+}
+
+/// Hands out DPS SAS tokens, made from the key or asked of the provider, reused until a
+/// minute before they expire.
+pub struct Tokens {
+    resource_uri: String,
+    cached: Option<(String, u64)>,
+}
+
+impl Tokens {
+    pub fn new(resource_uri: String) -> Tokens {
+        Tokens { resource_uri, cached: None }
+    }
+
+    pub async fn get(&mut self, credential: &Credential, now_secs: u64) -> Result<String, JsValue> {
+        if let Some((t, exp)) = &self.cached {
+            if now_secs + TOKEN_RENEW_MARGIN_SECS < *exp {
+                return Ok(t.clone());
+            }
+        }
+        let expires_at = now_secs + TOKEN_TTL_SECS;
+        let token = match credential {
+            // Protocol §2.2: DPS tokens carry `skn=registration`.
+            Credential::Key(k) => auth::sas_token(&self.resource_uri, k, expires_at, Some("registration"))?,
+            Credential::Provider(f) => {
+                let failed = |why: String| js_error("TOKEN_PROVIDER_FAILED", &format!("getToken failed: {why}"));
+                let v = f
+                    .call2(
+                        &JsValue::UNDEFINED,
+                        &JsValue::from_str(&self.resource_uri),
+                        &JsValue::from_f64(expires_at as f64),
+                    )
+                    .map_err(|e| failed(super::provision_io::error_message(&e)))?;
+                let v = JsFuture::from(Promise::resolve(&v))
+                    .await
+                    .map_err(|e| failed(super::provision_io::error_message(&e)))?;
+                match v.as_string() {
+                    Some(s) if !s.trim().is_empty() => s,
+                    _ => return Err(failed("it must return a SAS token string".into())),
+                }
+            }
+        };
+        self.cached = Some((token.clone(), expires_at));
+        Ok(token)
+    }
+}

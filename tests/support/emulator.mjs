@@ -1,0 +1,74 @@
+// Test support: starts the iot-emulator binary (building it if missing) and waits for its
+// `EMULATOR_READY {json}` line. Contract: startEmulator({ args }) → { httpPort, httpsPort,
+// mqttsPort, caPath, hubHostname, httpUrl, serviceUrl, idScope, host, stop() }.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import readline from 'node:readline';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const binary = path.join(root, 'target', 'debug', process.platform === 'win32' ? 'iot-emulator.exe' : 'iot-emulator');
+
+export function ensureEmulatorBuilt() {
+  if (existsSync(binary)) return binary;
+  const r = spawnSync('cargo', ['build', '-p', 'iot-emulator'], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('cargo build -p iot-emulator failed');
+  return binary;
+}
+
+/** A loopback address of its own (all of 127/8 is loopback on Linux), so that tests which
+ * must bind the SDKs' fixed ports 443 and 8883 can run side by side. */
+export function uniqueLoopbackHost() {
+  const b = () => 1 + Math.floor(Math.random() * 250);
+  return `127.${b()}.${b()}.${b()}`;
+}
+
+/** Extra args for an "SDK-compatible" emulator: HTTPS+WSS on 443 and MQTT/TLS on 8883 of
+ * `host`, which DPS also returns as the hub host name (the official SDKs have no port option). */
+export function sdkArgs(host = uniqueLoopbackHost()) {
+  return ['--host', host, '--https-port', '443', '--mqtts-port', '8883', '--hub-hostname', host];
+}
+
+export async function startEmulator({ args = [], timeoutMs = 120_000 } = {}) {
+  ensureEmulatorBuilt();
+  const defaults = { '--http-port': '0', '--https-port': '0', '--mqtts-port': '0', '--retry-after': '1' };
+  for (let i = 0; i < args.length; i++) if (args[i] in defaults) delete defaults[args[i]];
+  const argv = [...Object.entries(defaults).flat(), ...args];
+  const child = spawn(binary, argv, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stderr = [];
+  child.stderr.on('data', (d) => {
+    stderr.push(d.toString());
+    if (process.env.EMULATOR_LOG) process.stderr.write(d);
+  });
+  const ready = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`emulator not ready in ${timeoutMs} ms\n${stderr.join('')}`)), timeoutMs);
+    const rl = readline.createInterface({ input: child.stdout });
+    rl.on('line', (line) => {
+      if (line.startsWith('EMULATOR_READY ')) {
+        clearTimeout(timer);
+        resolve(JSON.parse(line.slice('EMULATOR_READY '.length)));
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`emulator exited with ${code}\n${stderr.join('')}`));
+    });
+  });
+  child.removeAllListeners('exit');
+  const host = ready.host ?? '127.0.0.1';
+  const httpUrl = `http://${host}:${ready.httpPort}`;
+  return {
+    ...ready,
+    host,
+    httpUrl,
+    serviceUrl: `${httpUrl}/service`,
+    logs: () => stderr.join(''),
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
