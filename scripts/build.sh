@@ -7,17 +7,20 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 cargo build --release --target wasm32-unknown-unknown -p azure-iot-wasm --lib
-rm -rf pkg.tmp && mkdir pkg.tmp
-wasm-bindgen --target web --out-dir pkg.tmp --out-name azure_iot_wasm \
+# A private staging directory: a concurrent build never sees a half-written pkg/.
+out=$(mktemp -d pkg.tmp.XXXXXX)
+trap 'rm -rf "$out"' EXIT
+wasm-bindgen --target web --out-dir "$out" --out-name azure_iot_wasm \
   target/wasm32-unknown-unknown/release/azure_iot_wasm.wasm
 # The features rustc's wasm32 target enables by default; wasm-opt must be told they are allowed.
 wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-reference-types --enable-multivalue --enable-mutable-globals \
-  pkg.tmp/azure_iot_wasm_bg.wasm -o pkg.tmp/azure_iot_wasm_bg.wasm
+  "$out"/azure_iot_wasm_bg.wasm -o "$out"/azure_iot_wasm_bg.wasm
 for entry in index node workerd; do
-  cp "js/$entry.js" "pkg.tmp/$entry.js"
-  cp js/entry.d.ts "pkg.tmp/$entry.d.ts"
+  cp "js/$entry.js" "$out/$entry.js"
+  cp js/entry.d.ts "$out/$entry.d.ts"
 done
-rm -f pkg.tmp/.gitignore
-rm -rf pkg && mv pkg.tmp pkg
+rm -f "$out"/.gitignore
+chmod 755 "$out"
+rm -rf pkg && mv "$out" pkg
 echo "built pkg/: $(ls pkg | tr '\n' ' ')"

@@ -16,6 +16,10 @@ const { MqttWs } = require('azure-iot-device-mqtt');
 const host = process.env.EMU_HOST;
 const service = process.env.EMU_SERVICE;
 const scope = process.env.EMU_SCOPE;
+setTimeout(() => {
+  console.error('node_sdk_flow: gave up after 90 s');
+  process.exit(1);
+}, 90_000).unref();
 const step = (name) => console.log(`STEP ${name} ok`);
 
 async function api(method, path, body) {
@@ -110,7 +114,10 @@ assert.equal(t1.properties.reported.firmware, '1.2.3');
 assert.equal(t1.properties.reported.nested.a, 1);
 step('twin-reported');
 
+const subscribed = (name) =>
+  waitFor(`subscription ${name}`, async () => (await api('GET', '/devices')).body.find((d) => d.deviceId === regId)?.subscriptions?.includes(name));
 const desired = new Promise((res) => twin.on('properties.desired', (d) => { if (d.targetTemperature !== undefined) res(d); }));
+await subscribed('desired');
 const patched = await api('PATCH', `/twins/${regId}/desired`, { targetTemperature: 25 });
 assert.equal(patched.status, 200);
 const got = await desired;
@@ -121,7 +128,7 @@ step('twin-desired');
 client.onDeviceMethod('reboot', (req, res) => {
   res.send(200, { echoed: req.payload }, () => {});
 });
-await new Promise((r) => setTimeout(r, 300)); // the SDK subscribes to methods asynchronously
+await subscribed('methods'); // the SDK subscribes asynchronously
 const call = await api('POST', `/devices/${regId}/methods`, { methodName: 'reboot', payload: { delay: 3 }, responseTimeoutInSeconds: 10 });
 assert.equal(call.status, 200);
 assert.deepEqual(call.body, { status: 200, payload: { echoed: { delay: 3 } } });
@@ -130,3 +137,4 @@ step('direct-method');
 await client.close();
 await waitFor('disconnected', async () => (await api('GET', '/devices')).body.find((d) => d.deviceId === regId)?.connectionState === 'Disconnected');
 step('close');
+process.exit(0);

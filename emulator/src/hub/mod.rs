@@ -171,6 +171,7 @@ impl Hub {
                     "status": d.status,
                     "connectionState": if conn.is_some() { "Connected" } else { "Disconnected" },
                     "transport": conn.as_ref().map(|c| c.transport),
+                    "subscriptions": conn.as_ref().map(|c| subs_names(c.subs.load(Ordering::Relaxed))).unwrap_or_default(),
                     "connectedSince": conn.as_ref().map(|c| c.since.clone()),
                     "lastActivityTime": st.as_ref().map(|s| s.last_activity.clone()),
                     "modelId": st.as_ref().and_then(|s| s.model_id.clone()),
@@ -187,3 +188,12 @@ impl Hub {
     }
 }
 
+
+/// Names of the subscription bits, for the service API (`c2d`, `twinResponses`, `desired`, `methods`).
+pub fn subs_names(bits: u8) -> Vec<&'static str> {
+    [(SUB_C2D, "c2d"), (SUB_TWIN_RES, "twinResponses"), (SUB_DESIRED, "desired"), (SUB_METHODS, "methods")]
+        .into_iter()
+        .filter(|(b, _)| bits & b != 0)
+        .map(|(_, n)| n)
+        .collect()
+}

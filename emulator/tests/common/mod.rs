@@ -1,0 +1,215 @@
+//! Test helpers: an in-process emulator, an independent SAS signer, a raw MQTT 3.1.1 client
+//! (mqtt-protocol-core, client role) over WebSocket, and a raw HTTP/1.1 request helper.
+#![allow(dead_code)]
+
+use base64::{engine::general_purpose::STANDARD, Engine};
+use futures_util::{SinkExt, StreamExt};
+use hmac::{Hmac, Mac};
+use iot_emulator::{config::Config, Emulator};
+use mqtt_protocol_core::mqtt::{self, common::Cursor, connection::Event, packet::GenericPacketTrait};
+use sha2::Sha256;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+
+pub const SCOPE: &str = "0ne00000A0A";
+pub const REG: &str = "symm-key-python-device-008";
+pub const REG_KEY: &str = "uzs1Yu1su+NN1biDeUzB6VJZFOolDWt5Yo2hSXjRCIOq8Ek9iJ0HecGRCshskV2Yoxkgn41S1c4wwaEivRdHjg==";
+pub const DEV: &str = "emu-device-001";
+pub const DEV_KEY: &str = "3VmD8iPEuwNJJU8Wf648iZTZH5kYASe/TmAP5hCH5LaQZbfHvkrg+hRYCWfkLq0QUqf6sz78XeLrp7rv76zcfA==";
+
+pub async fn start() -> Emulator {
+    start_with(Config::ephemeral()).await
+}
+
+pub async fn start_with(cfg: Config) -> Emulator {
+    Emulator::start(cfg).await.expect("emulator starts")
+}
+
+pub fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+fn enc(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// `SharedAccessSignature sr={enc(uri)}&sig={enc(b64 hmac)}&se={se}[&skn=…]`
+pub fn token(uri: &str, key: &str, se: u64, skn: Option<&str>) -> String {
+    let sr = enc(uri);
+    let mut mac = Hmac::<Sha256>::new_from_slice(&STANDARD.decode(key).unwrap()).unwrap();
+    mac.update(format!("{sr}\n{se}").as_bytes());
+    let sig = enc(&STANDARD.encode(mac.finalize().into_bytes()));
+    let mut t = format!("SharedAccessSignature sr={sr}&sig={sig}&se={se}");
+    if let Some(k) = skn {
+        t.push_str(&format!("&skn={k}"));
+    }
+    t
+}
+
+pub fn hub_token(emu: &Emulator, device: &str, key: &str, se: u64) -> String {
+    token(&format!("{}/devices/{device}", emu.hub_hostname), key, se, None)
+}
+
+pub fn hub_user(emu: &Emulator, device: &str) -> String {
+    format!("{}/{device}/?api-version=2021-04-12", emu.hub_hostname)
+}
+
+pub type Packet = mqtt::packet::GenericPacket<u16>;
+
+#[derive(Debug, PartialEq)]
+pub enum Next {
+    Packet(String),
+    Closed,
+    Timeout,
+}
+
+pub struct Client {
+    ws: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    pub conn: mqtt::Connection<mqtt::role::Client>,
+    pub received: Vec<Packet>,
+}
+
+impl Client {
+    pub async fn open(emu: &Emulator) -> Client {
+        let mut req = format!("ws://127.0.0.1:{}/$iothub/websocket?iothub-no-client-cert=true", emu.http_port).into_client_request().unwrap();
+        req.headers_mut().insert("sec-websocket-protocol", "mqtt".parse().unwrap());
+        let (ws, _) = tokio_tungstenite::connect_async(req).await.expect("ws connects");
+        Client { ws, conn: mqtt::Connection::new(mqtt::Version::V3_1_1), received: Vec::new() }
+    }
+
+    /// Opens and sends CONNECT; returns the CONNACK return code.
+    pub async fn connect(emu: &Emulator, client_id: &str, user: &str, password: &str, keep_alive: u16) -> (Client, u8) {
+        let mut c = Client::open(emu).await;
+        let p = mqtt::packet::v3_1_1::Connect::builder()
+            .client_id(client_id).unwrap()
+            .user_name(user).unwrap()
+            .password(password.as_bytes().to_vec()).unwrap()
+            .keep_alive(keep_alive)
+            .clean_session(true)
+            .build()
+            .unwrap();
+        c.send(p.into()).await;
+        let rc = loop {
+            match c.next(Duration::from_secs(5)).await {
+                Some(Packet::V3_1_1Connack(a)) => break a.return_code() as u8,
+                Some(_) => continue,
+                None => panic!("no CONNACK"),
+            }
+        };
+        (c, rc)
+    }
+
+    pub async fn send(&mut self, p: Packet) {
+        for ev in self.conn.send(p) {
+            if let Event::RequestSendPacket { packet, .. } = ev {
+                let _ = self.ws.send(Message::Binary(packet.to_continuous_buffer().into())).await;
+            }
+        }
+    }
+
+    pub async fn send_raw(&mut self, bytes: Vec<u8>) {
+        let _ = self.ws.send(Message::Binary(bytes.into())).await;
+    }
+
+    /// The next packet, or None on close/timeout.
+    pub async fn next(&mut self, t: Duration) -> Option<Packet> {
+        match self.next_or_close(t).await {
+            Ok(p) => Some(p),
+            Err(_) => None,
+        }
+    }
+
+    /// Err(true) when the server closed the socket, Err(false) on timeout.
+    pub async fn next_or_close(&mut self, t: Duration) -> Result<Packet, bool> {
+        if !self.received.is_empty() {
+            return Ok(self.received.remove(0));
+        }
+        let deadline = tokio::time::Instant::now() + t;
+        loop {
+            let msg = match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Err(_) => return Err(false),
+                Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => return Err(true),
+                Ok(Some(Ok(m))) => m,
+            };
+            if let Message::Binary(b) = msg {
+                let mut cur = Cursor::new(&b[..]);
+                while (cur.position() as usize) < b.len() {
+                    let before = cur.position();
+                    for ev in self.conn.recv(&mut cur) {
+                        if let Event::NotifyPacketReceived(p) = ev {
+                            self.received.push(p);
+                        }
+                    }
+                    if cur.position() == before {
+                        break;
+                    }
+                }
+                if !self.received.is_empty() {
+                    return Ok(self.received.remove(0));
+                }
+            }
+        }
+    }
+
+    /// Waits until the server closes the socket (ignoring packets); false on timeout.
+    pub async fn closed_within(&mut self, t: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + t;
+        loop {
+            match self.next_or_close(deadline.saturating_duration_since(tokio::time::Instant::now())).await {
+                Ok(_) => continue,
+                Err(closed) => return closed,
+            }
+        }
+    }
+
+    pub async fn publish(&mut self, topic: &str, payload: &[u8], qos: mqtt::packet::Qos) {
+        let mut b = mqtt::packet::v3_1_1::Publish::builder().topic_name(topic).unwrap().qos(qos).payload(payload.to_vec());
+        if qos != mqtt::packet::Qos::AtMostOnce {
+            b = b.packet_id(self.conn.acquire_packet_id().unwrap());
+        }
+        self.send(b.build().unwrap().into()).await;
+    }
+
+    pub async fn subscribe(&mut self, filter: &str) {
+        let pid = self.conn.acquire_packet_id().unwrap();
+        let e = mqtt::packet::SubEntry::new(filter, mqtt::packet::SubOpts::new().set_qos(mqtt::packet::Qos::AtLeastOnce)).unwrap();
+        let p = mqtt::packet::v3_1_1::Subscribe::builder().packet_id(pid).entries(vec![e]).build().unwrap();
+        self.send(p.into()).await;
+    }
+}
+
+/// The log codes recorded so far, with their reasons.
+pub fn log_codes(emu: &Emulator) -> Vec<(u64, String)> {
+    emu.state.log_entries().iter().map(|e| (e["code"].as_u64().unwrap_or(0), e["reason"].as_str().unwrap_or("").to_string())).collect()
+}
+
+pub async fn wait_for_log(emu: &Emulator, code: u64) -> String {
+    for _ in 0..100 {
+        if let Some((_, r)) = log_codes(emu).into_iter().find(|(c, _)| *c == code) {
+            return r;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no log entry with code {code}: {:?}", log_codes(emu));
+}
+
+/// A raw HTTP/1.1 request on the plain port; returns (status, headers lowercased, body JSON).
+pub async fn http(emu: &Emulator, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, Vec<(String, String)>, serde_json::Value) {
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", emu.http_port)).await.unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.unwrap();
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let hs = lines.filter_map(|l| l.split_once(": ")).map(|(k, v)| (k.to_ascii_lowercase(), v.to_string())).collect();
+    (status, hs, serde_json::from_str(body).unwrap_or(serde_json::Value::Null))
+}

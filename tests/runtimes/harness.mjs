@@ -1,0 +1,29 @@
+// Shared by the runtime tests: an emulator, the packed package installed into a blank project
+// with the scenario beside it, and the cloud-side check that the messages arrived.
+import { readFileSync } from 'node:fs';
+import { startEmulator } from '../support/emulator.mjs';
+import { installPacked } from '../support/packed.mjs';
+
+export const scenarioSource = readFileSync(new URL('./scenario.mjs', import.meta.url), 'utf8');
+
+export async function setUp({ emulatorArgs = [] } = {}) {
+  const emu = await startEmulator({ args: emulatorArgs });
+  const enrollments = await (await fetch(`${emu.serviceUrl}/enrollments`)).json();
+  const individual = enrollments.find((e) => e.registrationId === 'symm-key-python-device-008') ?? enrollments[0];
+  const dir = installPacked({ files: { 'scenario.mjs': scenarioSource } });
+  const params = {
+    endpoint: emu.httpUrl,
+    idScope: emu.idScope,
+    registrationId: individual.registrationId,
+    symmetricKey: individual.primaryKey ?? individual.attestation?.symmetricKey?.primaryKey,
+    hubUrl: `ws://${emu.host}:${emu.httpPort}/$iothub/websocket`,
+  };
+  return { emu, dir, params };
+}
+
+/** Telemetry the emulator stored for `deviceId` whose body starts with `prefix`. */
+export async function storedMessages(emu, deviceId, prefix = 'test wind speed ') {
+  const res = await fetch(`${emu.serviceUrl}/telemetry?deviceId=${encodeURIComponent(deviceId)}&limit=1000`);
+  const all = await res.json();
+  return all.filter((m) => (m.body ?? '').startsWith(prefix));
+}
