@@ -1,6 +1,7 @@
 // A tiny static file server over a directory, for browser tests and the demo: correct MIME types
 // (application/wasm matters for streaming instantiation), no directory listing, no path escape.
-// `virtual` maps extra URL paths to generated content.
+// `virtual` maps extra URL paths to generated content; `mounts` maps URL prefixes to other
+// directories (e.g. `{ '/pkg/': pkgDir }`).
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -12,7 +13,7 @@ const TYPES = {
   '.svg': 'image/svg+xml', '.png': 'image/png', '.ts': 'text/plain; charset=utf-8',
 };
 
-export async function serveStatic(dirIn, { host = '127.0.0.1', port = 0, virtual = new Map(), onRequest } = {}) {
+export async function serveStatic(dirIn, { host = '127.0.0.1', port = 0, virtual = new Map(), mounts = {}, onRequest } = {}) {
   const dir = resolve(dirIn);
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
@@ -22,8 +23,11 @@ export async function serveStatic(dirIn, { host = '127.0.0.1', port = 0, virtual
       res.end(virtual.get(path));
       return;
     }
-    const file = normalize(join(dir, path.endsWith('/') ? `${path}index.html` : path));
-    if (file !== dir && !file.startsWith(dir + sep)) {
+    const mount = Object.keys(mounts).find((m) => path.startsWith(m));
+    const base = mount ? resolve(mounts[mount]) : dir;
+    const rel = mount ? path.slice(mount.length - 1) : path;
+    const file = normalize(join(base, rel.endsWith('/') ? `${rel}index.html` : rel));
+    if (file !== base && !file.startsWith(base + sep)) {
       res.writeHead(403).end();
       return;
     }

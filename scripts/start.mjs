@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+// `npm start` (after set-up and build): the main job.
+//   1. starts the local emulator (DPS + IoT Hub, CORS on for the demo page);
+//   2. runs the quickstart once in Node against it: the registration result, then 10 sends and acks;
+//   3. serves the demo page (www/, with the package under /pkg/) on http://localhost, prints the
+//      URL, and keeps serving until Ctrl-C, which stops everything cleanly.
+// Ports: PORT (demo, default 8000) and EMULATOR_HTTP_PORT (default 8080); 0 picks free ones, and a
+// busy default falls back to a free port.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { startEmulator } from '../tests/support/emulator.mjs';
+import { serveStatic } from '../tests/support/static-server.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const build = spawnSync('cargo', ['build', '-q', '-p', 'iot-emulator'], { cwd: root, stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
+
+async function firstThatStarts(ports, start) {
+  let last;
+  for (const p of ports) {
+    try { return await start(p); } catch (e) { last = e; }
+  }
+  throw last;
+}
+
+const emuPort = process.env.EMULATOR_HTTP_PORT ?? '8080';
+const emulator = await firstThatStarts([emuPort, '0'], (p) => startEmulator({ args: ['--cors', '--http-port', String(p)] }));
+const service = emulator.serviceUrl;
+const enrollments = await (await fetch(`${service}/enrollments`)).json();
+const groups = await (await fetch(`${service}/enrollmentGroups`)).json().catch(() => []);
+const individual = enrollments.find((e) => e.registrationId === 'symm-key-python-device-008') ?? enrollments[0];
+const group = Array.isArray(groups) ? groups[0] : undefined;
+
+console.log(`\nEmulator: DPS and IoT Hub at ${emulator.httpUrl} (service API ${service})\n`);
+console.log('Quickstart in Node against the emulator:\n');
+const quickstart = spawnSync(process.execPath, [join(root, 'examples/provision_symmetric_key.mjs')], {
+  cwd: root,
+  stdio: 'inherit',
+  env: {
+    ...process.env,
+    PROVISIONING_HOST: emulator.httpUrl,
+    PROVISIONING_IDSCOPE: emulator.idScope,
+    PROVISIONING_REGISTRATION_ID: individual.registrationId,
+    PROVISIONING_SYMMETRIC_KEY: individual.primaryKey,
+  },
+});
+if (quickstart.status !== 0) console.error(`\nThe quickstart failed (exit ${quickstart.status}); the demo still starts.`);
+
+const demoConfig = {
+  dpsEndpoint: emulator.httpUrl,
+  idScope: emulator.idScope,
+  registrationId: individual.registrationId,
+  individualKey: individual.primaryKey,
+  groupKey: group?.primaryKey,
+  groupRegistrationId: 'browser-device-001',
+  serviceUrl: service,
+};
+const virtual = new Map([['/demo-config.json', JSON.stringify(demoConfig, null, 2)]]);
+const server = await firstThatStarts([process.env.PORT ?? '8000', '0'], (p) =>
+  serveStatic(join(root, 'www'), { host: 'localhost', port: Number(p), virtual, mounts: { '/pkg/': join(root, 'pkg') } }));
+
+console.log(`\nDemo: http://localhost:${server.port}/   (Ctrl-C stops the demo and the emulator)`);
+
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  console.log('\nstopping…');
+  await server.close();
+  await emulator.stop();
+  process.exit(0);
+}
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
