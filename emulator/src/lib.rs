@@ -33,6 +33,8 @@ pub struct Emulator {
     pub id_scope: String,
     pub state: Arc<State>,
     tasks: Vec<JoinHandle<()>>,
+    /// The CA file is ours to delete when it went to the temp directory.
+    remove_ca: bool,
 }
 
 async fn bind(host: std::net::IpAddr, port: u16, what: &str) -> Result<TcpListener, String> {
@@ -47,7 +49,7 @@ impl Emulator {
         let tls = tls::generate(&names)?;
         let ca_path = match &cfg.ca_out {
             Some(p) => p.clone(),
-            None => std::env::temp_dir().join(format!("iot-emulator-ca-{}.pem", std::process::id())),
+            None => std::env::temp_dir().join(format!("iot-emulator-ca-{}-{}.pem", std::process::id(), uuid::Uuid::new_v4().simple())),
         };
         std::fs::write(&ca_path, &tls.ca_pem).map_err(|e| format!("cannot write CA to {}: {e}", ca_path.display()))?;
 
@@ -101,6 +103,7 @@ impl Emulator {
             id_scope: cfg.file.id_scope.clone(),
             state,
             tasks,
+            remove_ca: cfg.ca_out.is_none(),
         })
     }
 
@@ -125,6 +128,9 @@ impl Drop for Emulator {
     fn drop(&mut self) {
         for t in &self.tasks {
             t.abort();
+        }
+        if self.remove_ca {
+            let _ = std::fs::remove_file(&self.ca_path);
         }
     }
 }

@@ -127,7 +127,12 @@ fn main() {
             println!("  hub device         {} primaryKey={}", d.device_id, d.primary_key);
         }
         println!("{}", emu.ready_line());
-        let _ = tokio::signal::ctrl_c().await;
+        // Ctrl-C or SIGTERM (what test harnesses send) both stop it and remove a temp CA file.
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+        }
         drop(emu);
     });
 }

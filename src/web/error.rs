@@ -43,3 +43,29 @@ impl From<crate::auth::AuthError> for JsValue {
         js_error(e.code(), &e.to_string())
     }
 }
+
+#[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]
+const TS_ERRORS: &'static str = r#"
+/** Every `code` an error thrown or rejected by this library can carry. */
+export type AzureIotErrorCode =
+  | 'INVALID_ARGUMENT' | 'INVALID_KEY' | 'INVALID_REGISTRATION_ID' | 'INVALID_RESOURCE_URI' | 'INVALID_EXPIRY'
+  | 'INVALID_CONNECTION_STRING' | 'INVALID_PROPERTY' | 'INVALID_TOPIC' | 'INVALID_TWIN_PAYLOAD'
+  | 'TOKEN_PROVIDER_FAILED' | 'TOKEN_RENEWAL'
+  | 'DPS_BAD_REQUEST' | 'DPS_UNAUTHORIZED' | 'DPS_NOT_FOUND' | 'DPS_REQUEST_FAILED' | 'DPS_THROTTLED_GAVE_UP'
+  | 'DPS_SERVER_ERROR' | 'DPS_ASSIGNMENT_FAILED' | 'DPS_DISABLED' | 'DPS_BAD_RESPONSE'
+  | 'NETWORK' | 'TIMEOUT' | 'ABORTED' | 'CLOSED' | 'BUSY' | 'SOCKET_ERROR' | 'CONNECTION_LOST' | 'CONNECTION_REFUSED'
+  | 'CONNECT_TIMEOUT' | 'KEEPALIVE_TIMEOUT' | 'PROTOCOL_ERROR' | 'PACKET_TOO_LARGE' | 'NOT_CONNECTED'
+  | 'NOT_AUTHORIZED' | 'HUB_UNAUTHORIZED' | 'THROTTLED' | 'MESSAGE_TOO_LARGE' | 'QUEUE_FULL'
+  | 'TWIN_REQUEST_FAILED' | 'HANDLER_ERROR';
+
+/** The shape of every error this library throws or rejects with. */
+export interface AzureIotError extends Error {
+  code: AzureIotErrorCode;
+  /** HTTP status, or the status in an MQTT response topic, when a service answered. */
+  status?: number;
+  /** The service's 6-digit error code (e.g. 401002), when it sent one. */
+  errorCode?: number;
+  /** The service's tracking id, when it sent one. */
+  trackingId?: string;
+}
+"#;

@@ -1,0 +1,48 @@
+// A web app built with Vite 7 that imports the packed package by name: the build succeeds, and
+// the built page runs the quickstart in Chromium against the emulator (CORS on), with the
+// browser's own WebSocket.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setUp, storedMessages } from './harness.mjs';
+import { launchChromium } from '../support/browser.mjs';
+import { serveStatic } from '../support/static-server.mjs';
+
+const vite = fileURLToPath(new URL('../../node_modules/.bin/vite', import.meta.url));
+let ctx;
+before(async () => { ctx = await setUp({ emulatorArgs: ['--cors'] }); });
+after(() => ctx?.emu.stop());
+
+test('a Vite build of an app importing the package works in Chromium and sends 10 messages', { timeout: 120_000 }, async () => {
+  writeFileSync(join(ctx.dir, 'index.html'), '<!doctype html><meta charset="utf-8"><title>app</title><pre id="out">running</pre><script type="module" src="/main.js"></script>');
+  writeFileSync(join(ctx.dir, 'main.js'), `
+import * as lib from 'azure-iot-wasm';
+import { quickstart } from './scenario.mjs';
+const out = document.getElementById('out');
+const params = JSON.parse(decodeURIComponent(location.hash.slice(1)));
+quickstart(lib, params).then(
+  (r) => { out.textContent = 'RESULT ' + JSON.stringify(r); },
+  (e) => { out.textContent = 'ERROR ' + e.code + ' ' + e.message; });
+`);
+  execFileSync(vite, ['build', '--logLevel', 'warn'], { cwd: ctx.dir, stdio: 'inherit', timeout: 90_000 });
+  const assets = readdirSync(join(ctx.dir, 'dist/assets'));
+  assert.ok(assets.some((a) => a.endsWith('.wasm')), 'the .wasm is emitted as an asset');
+
+  const server = await serveStatic(join(ctx.dir, 'dist'));
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/#${encodeURIComponent(JSON.stringify(ctx.params))}`);
+    await page.waitForFunction(() => document.getElementById('out').textContent !== 'running', null, { timeout: 60_000 });
+    const text = await page.textContent('#out');
+    assert.match(text, /^RESULT /, text);
+    assert.equal(JSON.parse(text.slice(7)).deviceId, 'python-device-008');
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  assert.equal((await storedMessages(ctx.emu, 'python-device-008')).length, 10);
+});
