@@ -19,5 +19,5 @@ test('a misuse of the API is a type error (the check can fail)', () => {
   ], { cwd: root, encoding: 'utf8' });
   assert.notEqual(r.status, 0);
   assert.match(r.stdout, /types-misuse\.ts/);
-  assert.match(r.stdout, /"amqp" is not assignable/);
+  assert.match(r.stdout, /'"amqp"' is not assignable/);
 });
