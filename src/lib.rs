@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod dps;
 pub mod hub;
+pub mod json;
 pub mod mqtt;
 pub mod retry;
 

@@ -126,4 +126,10 @@ fn retry_after_reads_seconds_and_ignores_dates_and_junk() {
     assert_eq!(parse_retry_after(""), None);
     assert_eq!(parse_retry_after("1.2.3"), None);
     assert_eq!(parse_retry_after("99999999999999999999999"), Some(u32::MAX as u64));
+    assert_eq!(parse_retry_after("1.001"), Some(1001));
+    assert_eq!(parse_retry_after(".25"), Some(250));
+    assert_eq!(parse_retry_after("2."), Some(2000));
+    assert_eq!(parse_retry_after("1.23456"), Some(1234));
+    assert_eq!(parse_retry_after("."), None);
+    assert_eq!(parse_retry_after("1 .5"), None);
 }

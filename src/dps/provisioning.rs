@@ -281,7 +281,7 @@ impl Provisioning {
                 });
                 self.state = State::Waiting { until_ms, then: Operation::OperationStatus { operation_id } };
             }
-            OperationStatus::Other(s) => self.fail(DpsError::BadResponse(format!("unknown status {s:?}"))),
+            OperationStatus::Other(s) => self.fail(DpsError::BadResponse(format!("unknown status '{s}'"))),
         }
     }
 

@@ -2,7 +2,7 @@
 //! `DeviceRegistration` body built from them (protocol §1.4):
 //! `{"registrationId":"my-device","payload":{"modelId":"dtmi:com:example:Thermostat;1"}}`.
 
-use serde_json::Value;
+use crate::json::Value;
 
 use super::DpsError;
 use crate::auth::{dps_resource_uri, validate_registration_id};
@@ -32,8 +32,8 @@ impl Registration {
 
     /// Sets the custom payload from JSON text, which must hold an object.
     pub fn with_payload_json(mut self, json: &str) -> Result<Registration, DpsError> {
-        match serde_json::from_str::<Value>(json) {
-            Ok(v @ Value::Object(_)) => {
+        match Value::parse(json.as_bytes()) {
+            Some(v @ Value::Object(_)) => {
                 self.payload = Some(v);
                 Ok(self)
             }

@@ -9,7 +9,7 @@
 //! {"errorCode":401002,"trackingId":"8ad0…","message":"Invalid certificate.","timestampUtc":…}
 //! ```
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use super::{DpsError, ServiceError};
 
@@ -63,20 +63,20 @@ pub struct OperationResponse {
     pub registration_state: Option<RegistrationState>,
 }
 
-fn string(m: &Map<String, Value>, k: &str) -> Option<String> {
+fn string(m: &Map, k: &str) -> Option<String> {
     m.get(k).and_then(Value::as_str).map(str::to_string)
 }
 
 /// An `int32` per the swagger; a numeric string is accepted too.
-fn integer(m: &Map<String, Value>, k: &str) -> Option<i64> {
+fn integer(m: &Map, k: &str) -> Option<i64> {
     match m.get(k)? {
-        Value::Number(n) => n.as_i64(),
+        n @ Value::Number(_) => n.as_i64(),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
 }
 
-fn registration_state(m: &Map<String, Value>) -> RegistrationState {
+fn registration_state(m: &Map) -> RegistrationState {
     RegistrationState {
         registration_id: string(m, "registrationId"),
         device_id: string(m, "deviceId"),
@@ -95,7 +95,7 @@ fn registration_state(m: &Map<String, Value>) -> RegistrationState {
 /// Parses a 2xx body. A bare `DeviceRegistrationResult` (what the status-lookup `POST` returns,
 /// §1.1) is read as a completed operation with that state.
 pub fn parse_operation(body: &[u8]) -> Result<OperationResponse, DpsError> {
-    let v: Value = serde_json::from_slice(body).map_err(|_| DpsError::BadResponse("body is not JSON".into()))?;
+    let v = Value::parse(body).ok_or_else(|| DpsError::BadResponse("body is not JSON".into()))?;
     let m = v.as_object().ok_or_else(|| DpsError::BadResponse("body is not a JSON object".into()))?;
     let state = m.get("registrationState").and_then(Value::as_object).map(registration_state);
     if !m.contains_key("operationId") && state.is_none() && m.contains_key("assignedHub") {
@@ -117,7 +117,7 @@ pub fn parse_operation(body: &[u8]) -> Result<OperationResponse, DpsError> {
 /// that is not that JSON (a proxy's HTML page, nothing at all) still yields the status.
 pub fn parse_error(status: u16, body: &[u8]) -> ServiceError {
     let mut e = ServiceError { status: Some(status), ..ServiceError::default() };
-    if let Ok(Value::Object(m)) = serde_json::from_slice::<Value>(body) {
+    if let Some(Value::Object(m)) = Value::parse(body) {
         e.error_code = integer(&m, "errorCode");
         e.tracking_id = string(&m, "trackingId");
         e.message = string(&m, "message").or_else(|| string(&m, "Message"));
@@ -129,10 +129,17 @@ pub fn parse_error(status: u16, body: &[u8]) -> ServiceError {
 /// `retry-after=3`). The HTTP-date form and anything unreadable give `None` (the caller's
 /// default applies), as in azure-iot-sdk-c.
 pub fn parse_retry_after(value: &str) -> Option<u64> {
-    let s = value.trim();
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+    // Integer arithmetic, not `str::parse::<f64>`: float parsing pulls ~10 KB of tables into the
+    // wasm (bench/size.md), and it is exact (`1.001` is 1001 ms, not 1000.999…).
+    let (whole, frac) = value.trim().split_once('.').unwrap_or((value.trim(), ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && frac.is_empty()) || !digits(whole) || !digits(frac) {
         return None;
     }
-    let secs: f64 = s.parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| (secs * 1000.0).min(u32::MAX as f64) as u64)
+    let cap = u64::from(u32::MAX);
+    // Saturating: an absurd number of seconds is the cap, as is anything above it.
+    let secs = whole.bytes().fold(0u64, |n, b| n.saturating_mul(10).saturating_add(u64::from(b - b'0')));
+    // Milliseconds from the first three fractional digits; finer digits are dropped.
+    let ms = frac.bytes().chain(*b"000").take(3).fold(0u64, |n, b| n * 10 + u64::from(b - b'0'));
+    Some(secs.saturating_mul(1000).saturating_add(ms).min(cap))
 }

@@ -13,7 +13,7 @@
 //!
 //! The first GET after start only sets the baseline: the application reads it with `getTwin`.
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 /// Notifications kept while a resync GET is outstanding; the oldest go first (the GET's answer
 /// covers them anyway).
@@ -28,7 +28,7 @@ pub struct DesiredUpdate {
 
 #[derive(Debug, Default)]
 pub struct DesiredTracker {
-    known: Option<Map<String, Value>>,
+    known: Option<Map>,
     version: Option<i64>,
     resyncing: bool,
     buffered: Vec<(Option<i64>, Value)>,
@@ -109,7 +109,7 @@ impl DesiredTracker {
         self.resyncing = false;
         let mut buffered = core::mem::take(&mut self.buffered);
         // Stable sort: unversioned patches keep their arrival order, after the versioned ones.
-        buffered.sort_by_key(|(v, _)| v.unwrap_or(i64::MAX));
+        super::sort_small_by_key(&mut buffered, |(v, _)| v.unwrap_or(i64::MAX));
         out.extend(buffered.into_iter().filter_map(|(v, p)| self.apply(v, p)));
         out
     }
@@ -134,12 +134,10 @@ impl DesiredTracker {
 }
 
 /// RFC 7386 merge patch: `null` removes a member, objects merge, anything else replaces.
-pub fn merge_patch(target: &mut Map<String, Value>, patch: &Map<String, Value>) {
-    for (k, v) in patch {
+pub fn merge_patch(target: &mut Map, patch: &Map) {
+    for (k, v) in patch.iter() {
         match v {
-            Value::Null => {
-                target.remove(k);
-            }
+            Value::Null => target.remove(k),
             Value::Object(p) => {
                 if !target.get(k).is_some_and(Value::is_object) {
                     target.insert(k.clone(), Value::Object(Map::new()));
@@ -156,7 +154,7 @@ pub fn merge_patch(target: &mut Map<String, Value>, patch: &Map<String, Value>) 
 }
 
 /// The merge patch that turns `old` into `new`, ignoring `$`-prefixed metadata members.
-pub fn merge_diff(old: &Map<String, Value>, new: &Map<String, Value>) -> Map<String, Value> {
+pub fn merge_diff(old: &Map, new: &Map) -> Map {
     let mut diff = Map::new();
     for (k, nv) in new.iter().filter(|(k, _)| !k.starts_with('$')) {
         match (old.get(k), nv) {
@@ -172,7 +170,7 @@ pub fn merge_diff(old: &Map<String, Value>, new: &Map<String, Value>) -> Map<Str
             }
         }
     }
-    for k in old.keys().filter(|k| !k.starts_with('$') && !new.contains_key(*k)) {
+    for k in old.keys().filter(|k| !k.starts_with('$') && !new.contains_key(k)) {
         diff.insert(k.clone(), Value::Null);
     }
     diff

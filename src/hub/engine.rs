@@ -14,7 +14,6 @@
 //! Telemetry sent before Ready waits in the bounded offline queue; once in the session it stays
 //! there until its PUBACK, across reconnects (re-sent with DUP by the session).
 
-use std::collections::HashMap;
 
 use super::engine_types::{Action, EngineOptions, HubEvent};
 use super::policy::{renew_at_ms, DropReason, OfflineQueue, Reconnect, ReconnectPolicy};
@@ -49,8 +48,9 @@ pub struct HubEngine {
     pub(super) phase: Phase,
     pub(super) policy: ReconnectPolicy,
     pub(super) next_op: u64,
-    /// Telemetry in the session: packet id → op.
-    pub(super) in_session: HashMap<u16, u64>,
+    /// Telemetry in the session: (packet id, op), oldest first. A Vec, not a HashMap: it is
+    /// bounded by the in-flight window, and hashbrown + SipHash cost ~4 KB of wasm.
+    pub(super) in_session: Vec<(u16, u64)>,
     pub(super) offline: OfflineQueue<(u64, String, Vec<u8>)>,
     pub(super) twin: TwinRequests<TwinToken>,
     pub(super) desired: DesiredTracker,
@@ -83,7 +83,7 @@ impl HubEngine {
             session,
             phase: Phase::Idle,
             next_op: 1,
-            in_session: HashMap::new(),
+            in_session: Vec::new(),
             desired: DesiredTracker::new(),
             renew_at: None,
             announce_after_resync: false,
@@ -276,7 +276,9 @@ impl HubEngine {
     fn publish_telemetry(&mut self, now: u64, op: u64, topic: &str, body: &[u8]) -> Result<(), HubError> {
         match self.session.publish(now, topic, body, QoS::AtLeastOnce, false) {
             Ok(Some(pkid)) => {
-                self.in_session.insert(pkid, op);
+                // A packet id is free again only after its PUBACK, but never keep two entries.
+                self.in_session.retain(|(p, _)| *p != pkid);
+                self.in_session.push((pkid, op));
                 Ok(())
             }
             Ok(None) => Ok(()),
@@ -406,7 +408,8 @@ impl HubEngine {
                     }
                 }
                 Event::PubAck(pkid) => {
-                    if let Some(op) = self.in_session.remove(&pkid) {
+                    if let Some(i) = self.in_session.iter().position(|(p, _)| *p == pkid) {
+                        let (_, op) = self.in_session.remove(i);
                         self.events.push(HubEvent::SendDone { op, result: Ok(()) });
                     }
                     if let Phase::Renewing { deadline } = self.phase {
@@ -436,8 +439,8 @@ impl HubEngine {
     }
 
     fn fail_all(&mut self, err: HubError) {
-        let mut ops: Vec<u64> = self.in_session.drain().map(|(_, op)| op).collect();
-        ops.sort_unstable();
+        let mut ops: Vec<u64> = self.in_session.drain(..).map(|(_, op)| op).collect();
+        super::sort_small_by_key(&mut ops, |op| *op);
         ops.extend(self.offline.drain().into_iter().map(|(op, _, _)| op));
         for op in ops {
             self.events.push(HubEvent::SendDone {

@@ -20,12 +20,12 @@ impl HubEngine {
                     self.twin_finished(token, outcome);
                 }
             }
-            Some(Inbound::DesiredPatch(version)) => match serde_json::from_slice(&payload) {
-                Ok(patch) => {
+            Some(Inbound::DesiredPatch(version)) => match crate::json::Value::parse(&payload) {
+                Some(patch) => {
                     let updates = self.desired.handle_patch(version, patch);
                     self.events.extend(updates.into_iter().map(HubEvent::Desired));
                 }
-                Err(_) => self.events.push(HubEvent::Error(HubError::InvalidTwinPayload)),
+                None => self.events.push(HubEvent::Error(HubError::InvalidTwinPayload)),
             },
             // An unknown topic: acknowledge so the hub does not redeliver it forever.
             None => {

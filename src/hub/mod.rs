@@ -72,3 +72,16 @@ pub fn classify(topic: &str) -> Option<Inbound> {
     }
     parse_c2d_topic(topic).map(Inbound::C2d)
 }
+
+/// A stable insertion sort for the short, nearly sorted lists the hub core orders (pending ops,
+/// buffered desired patches). `slice::sort*` would link two ~5 KB sort implementations into the
+/// wasm for lists that are almost always in order already (bench/size.md).
+pub(crate) fn sort_small_by_key<T, K: Ord>(v: &mut [T], key: impl Fn(&T) -> K) {
+    for i in 1..v.len() {
+        let mut j = i;
+        while j > 0 && v.get(j - 1).map(&key) > v.get(j).map(&key) {
+            v.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+}

@@ -6,7 +6,7 @@
 //! is harmless). Every request carries a deadline so none waits forever; `$rid`s are never
 //! reused, so a late answer to an expired request matches nothing and is ignored.
 
-use serde_json::Value;
+use crate::json::Value;
 
 use super::twin::{twin_get_topic, twin_patch_topic, TwinResponse};
 use super::HubError;
@@ -86,8 +86,8 @@ impl<T> TwinRequests<T> {
         let outcome = match (res.status, p.kind) {
             (429, _) => TwinOutcome::Failed(HubError::Throttled),
             (s, _) if s >= 300 => TwinOutcome::Failed(HubError::TwinRequestFailed { status: s }),
-            (_, TwinRequestKind::Get) => match serde_json::from_slice::<Value>(body) {
-                Ok(v) if v.is_object() => TwinOutcome::Twin(v),
+            (_, TwinRequestKind::Get) => match Value::parse(body) {
+                Some(v) if v.is_object() => TwinOutcome::Twin(v),
                 _ => TwinOutcome::Failed(HubError::InvalidTwinPayload),
             },
             (_, TwinRequestKind::PatchReported) => TwinOutcome::ReportedVersion(res.version.unwrap_or(0)),

@@ -303,7 +303,7 @@ impl IotHubClient {
         let started = match self.inner.try_borrow_mut() {
             Ok(mut i) => match f(&mut i) {
                 Ok(op) => {
-                    i.waiters.insert(op, (res, rej.clone()));
+                    i.waiters.push((op, (res, rej.clone())));
                     Ok(())
                 }
                 Err(e) => Err(hub_js_error(&e)),

@@ -8,7 +8,7 @@
 //! borrow is released and JS is called (resolve/reject, handlers), which may call back in.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use js_sys::{Function, Promise};
@@ -58,7 +58,9 @@ pub(crate) struct Inner {
     pub(crate) pending_token: Option<String>,
     pub(crate) open_timer: Option<Timeout>,
     timer: Option<(u64, Timeout)>,
-    pub waiters: HashMap<u64, Waiter>,
+    /// Pending sends and twin calls by op, oldest first. A Vec, not a HashMap: ops settle
+    /// nearly in order, and hashbrown + SipHash cost ~4 KB of wasm (bench/size.md).
+    pub waiters: Vec<(u64, Waiter)>,
     pub connect_waiter: Option<Waiter>,
     pub close_waiters: Vec<Function>,
     ever_connected: bool,
@@ -100,7 +102,7 @@ impl Inner {
             pending_token: None,
             open_timer: None,
             timer: None,
-            waiters: HashMap::new(),
+            waiters: Vec::new(),
             connect_waiter: None,
             close_waiters: Vec::new(),
             ever_connected: false,
@@ -115,6 +117,11 @@ impl Inner {
         self.pending_token = None;
         self.open_timer = None;
         self.epoch = self.epoch.wrapping_add(1);
+    }
+
+    fn take_waiter(&mut self, op: u64) -> Option<Waiter> {
+        let i = self.waiters.iter().position(|(o, _)| *o == op)?;
+        Some(self.waiters.remove(i).1)
     }
 
     fn emit(&self, name: &str, arg: JsValue, calls: &mut Vec<Call>) {
@@ -156,7 +163,7 @@ impl Inner {
                 self.emit("reconnecting", info, calls);
             }
             HubEvent::SendDone { op, result } => {
-                if let Some((resolve, reject)) = self.waiters.remove(&op) {
+                if let Some((resolve, reject)) = self.take_waiter(op) {
                     calls.push(match result {
                         Ok(()) => Call::Settle(resolve, JsValue::UNDEFINED),
                         Err(e) => Call::Settle(reject, hub_js_error(&e)),
@@ -164,7 +171,7 @@ impl Inner {
                 }
             }
             HubEvent::TwinDone { op, outcome } => {
-                if let Some((resolve, reject)) = self.waiters.remove(&op) {
+                if let Some((resolve, reject)) = self.take_waiter(op) {
                     calls.push(match outcome {
                         TwinOutcome::Twin(v) => Call::Settle(resolve, json_to_js(&v)),
                         TwinOutcome::ReportedVersion(n) => Call::Settle(resolve, JsValue::from_f64(n as f64)),
@@ -211,9 +218,8 @@ impl Inner {
                         calls.push(Call::Method(h, rid, req));
                     }
                     None => {
-                        let body = serde_json::json!({ "message": format!("no handler for method {name}") });
-                        self.engine
-                            .respond_method(now(), &rid, 501, body.to_string().as_bytes());
+                        let body = message_json(&format!("no handler for method {name}"));
+                        self.engine.respond_method(now(), &rid, 501, body.as_bytes());
                     }
                 }
             }
@@ -227,7 +233,7 @@ impl Inner {
                         js_error("CLOSED", "client closed before it connected"),
                     ));
                 }
-                for (_, (_, reject)) in self.waiters.drain() {
+                for (_, (_, reject)) in self.waiters.drain(..) {
                     calls.push(Call::Settle(reject, js_error("CLOSED", "client closed")));
                 }
                 for f in self.close_waiters.drain(..) {
@@ -257,7 +263,7 @@ impl Drop for Inner {
         if let Some((_, reject)) = self.connect_waiter.take() {
             let _ = reject.call1(&JsValue::UNDEFINED, &closed());
         }
-        for (_, (_, reject)) in self.waiters.drain() {
+        for (_, (_, reject)) in self.waiters.drain(..) {
             let _ = reject.call1(&JsValue::UNDEFINED, &closed());
         }
         for f in self.close_waiters.drain(..) {
@@ -361,7 +367,7 @@ fn run(rc: &Rc<RefCell<Inner>>, call: Call) {
                         let msg = get_str(&e, "message")
                             .or_else(|| e.as_string())
                             .unwrap_or_else(|| "handler failed".into());
-                        (500, serde_json::json!({ "message": msg }).to_string().into_bytes())
+                        (500, message_json(&msg).into_bytes())
                     }
                 };
                 let Some(rc) = weak.upgrade() else { return };
@@ -401,4 +407,11 @@ fn on_timer(weak: &Weak<RefCell<Inner>>) {
         i.engine.handle_timeout(now());
     }
     turn(&rc, Vec::new());
+}
+
+/// `{"message":"…"}`, the body of a method answer the library writes itself.
+fn message_json(msg: &str) -> String {
+    let mut m = crate::json::Map::new();
+    m.insert("message".into(), msg.into());
+    crate::json::Value::Object(m).to_string()
 }

@@ -67,8 +67,12 @@ pub fn to_message(body: &JsValue, options: &JsValue) -> Result<Message, JsValue>
             let v = e.get(1);
             let v = if let Some(s) = v.as_string() {
                 s
-            } else if let Some(n) = v.as_f64() {
-                n.to_string()
+            } else if v.as_f64().is_some() {
+                // JS's own `Number#toString` (what the Node SDK sends): Rust's f64 formatting
+                // would add ~15 KB of float-printing code to the wasm (bench/size.md).
+                js_sys::Number::to_string_with_radix(v.unchecked_ref(), 10)
+                    .map(String::from)
+                    .unwrap_or_default()
             } else if let Some(b) = v.as_bool() {
                 b.to_string()
             } else {
@@ -107,7 +111,7 @@ pub fn c2d_to_js(m: &C2dMessage, payload: &[u8]) -> JsValue {
 }
 
 /// A JSON value from the core as a JS value (via `JSON.parse`, which the core's output always is).
-pub fn json_to_js(v: &serde_json::Value) -> JsValue {
+pub fn json_to_js(v: &crate::json::Value) -> JsValue {
     JSON::parse(&v.to_string()).unwrap_or(JsValue::NULL)
 }
 

@@ -229,9 +229,9 @@ impl MqttClient {
             Ok(driver)
         })();
         let inner = self.inner.clone();
+        let connecting = setup.map(|driver| driver.connect(&url));
         future_to_promise(async move {
-            let driver = setup?;
-            match driver.connect(&url).await {
+            match connecting?.await {
                 Ok(session_present) => {
                     let r = object();
                     set(&r, "sessionPresent", &JsValue::from_bool(session_present));
@@ -254,11 +254,13 @@ impl MqttClient {
         #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer")] payload: JsValue,
         #[wasm_bindgen(unchecked_param_type = "MqttQosOptions | undefined")] options: JsValue,
     ) -> Promise {
-        let args = (|| Ok::<_, JsValue>((self.driver()?, payload_bytes(&payload)?, qos_option(&options)?)))();
         let retain = get_bool(&options, "retain").unwrap_or(false);
+        let started = (|| {
+            let (driver, bytes, qos) = (self.driver()?, payload_bytes(&payload)?, qos_option(&options)?);
+            Ok::<_, JsValue>(driver.publish(&topic, &bytes, qos, retain))
+        })();
         future_to_promise(async move {
-            let (driver, bytes, qos) = args?;
-            driver.publish(&topic, &bytes, qos, retain).await?;
+            started?.await?;
             Ok(JsValue::UNDEFINED)
         })
     }
@@ -271,11 +273,13 @@ impl MqttClient {
         #[wasm_bindgen(unchecked_param_type = "string | string[]")] filters: JsValue,
         #[wasm_bindgen(unchecked_param_type = "MqttQosOptions | undefined")] options: JsValue,
     ) -> Promise {
-        let args = (|| Ok::<_, JsValue>((self.driver()?, filter_list(&filters)?, qos_option(&options)?)))();
-        future_to_promise(async move {
-            let (driver, filters, qos) = args?;
+        let started = (|| {
+            let (driver, filters, qos) = (self.driver()?, filter_list(&filters)?, qos_option(&options)?);
             let list: Vec<(&str, QoS)> = filters.iter().map(|f| (f.as_str(), qos)).collect();
-            let granted = driver.subscribe(&list).await?;
+            Ok::<_, JsValue>(driver.subscribe(&list))
+        })();
+        future_to_promise(async move {
+            let granted = started?.await?;
             let out = Array::new();
             for g in granted {
                 out.push(&JsValue::from_f64(f64::from(g.unwrap_or(0x80))));
@@ -289,11 +293,13 @@ impl MqttClient {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string | string[]")] filters: JsValue,
     ) -> Promise {
-        let args = (|| Ok::<_, JsValue>((self.driver()?, filter_list(&filters)?)))();
-        future_to_promise(async move {
-            let (driver, filters) = args?;
+        let started = (|| {
+            let (driver, filters) = (self.driver()?, filter_list(&filters)?);
             let list: Vec<&str> = filters.iter().map(String::as_str).collect();
-            driver.unsubscribe(&list).await?;
+            Ok::<_, JsValue>(driver.unsubscribe(&list))
+        })();
+        future_to_promise(async move {
+            started?.await?;
             Ok(JsValue::UNDEFINED)
         })
     }

@@ -26,11 +26,14 @@
 //! which may call back into the driver.
 
 use std::cell::RefCell;
+use std::future::Future;
 use std::rc::{Rc, Weak};
+
+use wasm_bindgen_futures::spawn_local;
 
 use super::js::now_ms;
 use super::mqtt_oneshot::{channel, Sender};
-use super::mqtt_socket::{Socket, SocketEvent, SocketFactory};
+use super::mqtt_socket::{resolve_socket, JsSocket, Opening, Socket, SocketEvent, SocketFactory};
 use super::timer::Timeout;
 use crate::mqtt::{Event, MqttError, Publish, QoS, Session, SessionOptions, SubAckReturn};
 
@@ -76,7 +79,15 @@ fn take_waiter<T>(list: &mut Vec<(u16, T)>, pkid: u16) -> Option<T> {
     Some(list.swap_remove(pos).1)
 }
 
+/// What a command gets if a socket object calls back into the driver synchronously from
+/// inside `send`/`addEventListener` (no real WebSocket does); a typed error, not a panic.
+const REENTRANT: MqttError = MqttError::InvalidArgument("driver called re-entrantly from a socket method");
+
 impl MqttDriver {
+    fn lock(&self) -> Result<std::cell::RefMut<'_, Inner>, MqttError> {
+        self.inner.try_borrow_mut().map_err(|_| REENTRANT)
+    }
+
     pub fn new(options: SessionOptions, factory: SocketFactory) -> MqttDriver {
         let connect_timeout_ms = options.connect_timeout_ms;
         MqttDriver {
@@ -101,7 +112,9 @@ impl MqttDriver {
     /// Sets the handler for messages and disconnects. Hold only a `Weak`/`downgrade()`d
     /// driver inside it, or the driver never drops.
     pub fn set_event_handler(&self, f: impl Fn(DriverEvent) + 'static) {
-        self.inner.borrow_mut().on_event = Some(Rc::new(f));
+        if let Ok(mut inner) = self.inner.try_borrow_mut() {
+            inner.on_event = Some(Rc::new(f));
+        }
     }
 
     /// A handle that does not keep the driver alive (for use inside the event handler).
@@ -111,42 +124,77 @@ impl MqttDriver {
 
     /// The password (SAS token) for the next CONNECT.
     pub fn set_password(&self, password: Option<String>) {
-        self.inner.borrow_mut().session.set_password(password);
+        if let Ok(mut inner) = self.inner.try_borrow_mut() {
+            inner.session.set_password(password);
+        }
     }
 
     pub fn is_connected(&self) -> bool {
-        self.inner.borrow().session.is_connected()
+        self.inner.try_borrow().is_ok_and(|inner| inner.session.is_connected())
     }
 
     /// Opens a WebSocket to `url`, sends CONNECT and resolves with CONNACK's session-present
     /// flag. Fails with `ConnectionRefused(rc)`, `ConnectTimeout`, `SocketError`,
     /// `ConnectionLost` or `Closed`; calling it while a connection exists fails with
     /// `InvalidArgument`.
-    pub async fn connect(&self, url: &str) -> Result<bool, MqttError> {
+    ///
+    /// Like every command here it acts at once (not when the future is first polled), so a
+    /// `close()` right after it, or dropping the future, still settles everything.
+    pub fn connect(&self, url: &str) -> impl Future<Output = Result<bool, MqttError>> + 'static {
+        let (tx, rx) = channel();
+        self.start_connect(url, tx);
+        async move { rx.await.unwrap_or(Err(MqttError::Closed)) }
+    }
+
+    fn start_connect(&self, url: &str, reply: Reply<bool>) {
         let (epoch, factory) = {
-            let mut inner = self.inner.borrow_mut();
+            let Ok(mut inner) = self.lock() else {
+                reply.send(Err(REENTRANT));
+                return;
+            };
             if inner.socket.is_some() || inner.connect_waiter.is_some() {
-                return Err(MqttError::InvalidArgument("already connected or connecting"));
+                reply.send(Err(MqttError::InvalidArgument("already connected or connecting")));
+                return;
             }
             inner.epoch = inner.epoch.wrapping_add(1);
+            inner.connect_waiter = Some(reply);
             (inner.epoch, inner.factory.clone())
         };
-        let (tx, rx) = channel();
-        self.inner.borrow_mut().connect_waiter = Some(tx);
-        let raw = factory.open(url).await;
+        match factory.start(url) {
+            Ok(Opening::Ready(raw)) => self.attach(epoch, Ok(raw)),
+            Ok(Opening::Pending(promise)) => {
+                let driver = self.clone();
+                spawn_local(async move {
+                    let raw = resolve_socket(promise).await;
+                    driver.attach(epoch, raw);
+                });
+            }
+            Err(e) => self.attach(epoch, Err(e)),
+        }
+    }
+
+    /// Takes the socket the factory produced for connection `epoch`, if still wanted.
+    fn attach(&self, epoch: u32, raw: Result<JsSocket, MqttError>) {
         {
-            let mut inner = self.inner.borrow_mut();
+            let Ok(mut inner) = self.lock() else {
+                if let Ok(raw) = raw {
+                    Socket::discard(raw);
+                }
+                return;
+            };
             if inner.epoch != epoch {
                 // close() ran while the factory's promise was pending; the waiter is settled.
                 if let Ok(raw) = raw {
                     Socket::discard(raw);
                 }
-                return Err(MqttError::Closed);
+                return;
             }
             match raw {
                 Err(e) => {
-                    inner.connect_waiter = None;
-                    return Err(e);
+                    if let Some(w) = inner.connect_waiter.take() {
+                        w.send(Err(e));
+                    }
+                    return;
                 }
                 Ok(raw) => {
                     let weak = Rc::downgrade(&self.inner);
@@ -163,49 +211,69 @@ impl MqttDriver {
             }
         }
         turn(&self.inner, Vec::new());
-        rx.await.unwrap_or(Err(MqttError::Closed))
     }
 
     /// Publishes; resolves when sent (QoS 0) or acknowledged (QoS 1). QoS 1 publishes made
     /// while disconnected are queued and sent after the next `connect`.
-    pub async fn publish(&self, topic: &str, payload: &[u8], qos: QoS, retain: bool) -> Result<(), MqttError> {
-        let result = self.inner.borrow_mut().session.publish(now(), topic, payload, qos, retain);
-        let rx = match result {
-            Err(e) => return Err(e),
-            Ok(None) => None,
-            Ok(Some(pkid)) => {
+    pub fn publish(
+        &self,
+        topic: &str,
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+    ) -> impl Future<Output = Result<(), MqttError>> + 'static {
+        // Two statements: the session borrow must end before the waiter's borrow begins.
+        let result = self.lock().and_then(|mut i| i.session.publish(now(), topic, payload, qos, retain));
+        let started = result.map(|pkid| {
+            pkid.map(|pkid| {
                 let (tx, rx) = channel();
-                self.inner.borrow_mut().pub_waiters.push((pkid, tx));
-                Some(rx)
-            }
-        };
+                if let Ok(mut inner) = self.lock() {
+                    inner.pub_waiters.push((pkid, tx));
+                }
+                rx
+            })
+        });
         turn(&self.inner, Vec::new());
-        match rx {
-            None => Ok(()),
-            Some(rx) => rx.await.unwrap_or(Err(MqttError::Closed)),
+        async move {
+            match started? {
+                None => Ok(()),
+                Some(rx) => rx.await.unwrap_or(Err(MqttError::Closed)),
+            }
         }
     }
 
     /// Subscribes; resolves with one granted QoS per filter (`None` = refused, 0x80).
-    pub async fn subscribe(&self, filters: &[(&str, QoS)]) -> Result<Vec<SubAckReturn>, MqttError> {
-        let pkid = self.inner.borrow_mut().session.subscribe(now(), filters)?;
-        let (tx, rx) = channel();
-        self.inner.borrow_mut().sub_waiters.push((pkid, tx));
+    pub fn subscribe(&self, filters: &[(&str, QoS)]) -> impl Future<Output = Result<Vec<SubAckReturn>, MqttError>> + 'static {
+        let result = self.lock().and_then(|mut i| i.session.subscribe(now(), filters));
+        let started = result.map(|pkid| {
+            let (tx, rx) = channel();
+            if let Ok(mut inner) = self.lock() {
+                inner.sub_waiters.push((pkid, tx));
+            }
+            rx
+        });
         turn(&self.inner, Vec::new());
-        rx.await.unwrap_or(Err(MqttError::Closed))
+        async move { started?.await.unwrap_or(Err(MqttError::Closed)) }
     }
 
-    pub async fn unsubscribe(&self, filters: &[&str]) -> Result<(), MqttError> {
-        let pkid = self.inner.borrow_mut().session.unsubscribe(now(), filters)?;
-        let (tx, rx) = channel();
-        self.inner.borrow_mut().unsub_waiters.push((pkid, tx));
+    pub fn unsubscribe(&self, filters: &[&str]) -> impl Future<Output = Result<(), MqttError>> + 'static {
+        let result = self.lock().and_then(|mut i| i.session.unsubscribe(now(), filters));
+        let started = result.map(|pkid| {
+            let (tx, rx) = channel();
+            if let Ok(mut inner) = self.lock() {
+                inner.unsub_waiters.push((pkid, tx));
+            }
+            rx
+        });
         turn(&self.inner, Vec::new());
-        rx.await.unwrap_or(Err(MqttError::Closed))
+        async move { started?.await.unwrap_or(Err(MqttError::Closed)) }
     }
 
     /// Acknowledges a received QoS 1 message (PUBACK).
     pub fn ack(&self, pkid: u16) {
-        self.inner.borrow_mut().session.ack(now(), pkid);
+        if let Ok(mut inner) = self.lock() {
+            inner.session.ack(now(), pkid);
+        }
         turn(&self.inner, Vec::new());
     }
 

@@ -52,19 +52,18 @@ impl SocketFactory {
         }
     }
 
-    /// Opens a socket to `url` with subprotocol `mqtt` (protocol.md §5.1). It may still be
-    /// connecting when this returns.
-    pub async fn open(&self, url: &str) -> Result<JsSocket, MqttError> {
+    /// Starts opening a socket to `url` with subprotocol `mqtt` (protocol.md §5.1). The
+    /// socket may still be connecting; `createWebSocket` may give a Promise of one.
+    pub fn start(&self, url: &str) -> Result<Opening, MqttError> {
         let protocols = Array::of1(&JsValue::from_str("mqtt"));
         let args = Array::of2(&JsValue::from_str(url), &protocols);
         let socket = match self {
             SocketFactory::Create(f) => {
                 let v = f.call2(&JsValue::UNDEFINED, &JsValue::from_str(url), &protocols).map_err(socket_error)?;
-                if v.is_instance_of::<Promise>() {
-                    JsFuture::from(Promise::unchecked_from_js(v)).await.map_err(socket_error)?
-                } else {
-                    v
+                if v.is_instance_of::<Promise>() || get_fn(&v, "then").is_some() {
+                    return Ok(Opening::Pending(Promise::resolve(&v)));
                 }
+                v
             }
             SocketFactory::Constructor(c) => Reflect::construct(c, &args).map_err(socket_error)?,
             SocketFactory::Global => {
@@ -74,13 +73,36 @@ impl SocketFactory {
                 Reflect::construct(&ctor, &args).map_err(socket_error)?
             }
         };
-        if !socket.is_object() {
-            return Err(MqttError::SocketError("socket factory returned no socket".into()));
-        }
-        // MQTT travels in binary frames; ask for ArrayBuffers rather than Blobs.
-        set(&socket, "binaryType", &JsValue::from_str("arraybuffer"));
-        Ok(socket.unchecked_into())
+        prepare(socket).map(Opening::Ready)
     }
+
+    /// `start`, then waits for a `createWebSocket` Promise if there is one.
+    pub async fn open(&self, url: &str) -> Result<JsSocket, MqttError> {
+        match self.start(url)? {
+            Opening::Ready(s) => Ok(s),
+            Opening::Pending(p) => resolve_socket(p).await,
+        }
+    }
+}
+
+/// A socket, or a Promise of one from `createWebSocket`.
+pub enum Opening {
+    Ready(JsSocket),
+    Pending(Promise),
+}
+
+/// Waits for a `createWebSocket` Promise.
+pub async fn resolve_socket(promise: Promise) -> Result<JsSocket, MqttError> {
+    prepare(JsFuture::from(promise).await.map_err(socket_error)?)
+}
+
+fn prepare(socket: JsValue) -> Result<JsSocket, MqttError> {
+    if !socket.is_object() {
+        return Err(MqttError::SocketError("socket factory returned no socket".into()));
+    }
+    // MQTT travels in binary frames; ask for ArrayBuffers rather than Blobs.
+    set(&socket, "binaryType", &JsValue::from_str("arraybuffer"));
+    Ok(socket.unchecked_into())
 }
 
 /// The message of a thrown JS value, for `SocketError`.
