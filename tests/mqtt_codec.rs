@@ -247,7 +247,7 @@ fn remaining_length_matches_the_spec_table_boundaries() {
         (268_435_455, "ff ff ff 7f"),
     ] {
         // A QoS 0 publish with a 1-byte topic has remaining length 3 + payload.
-        if len >= 3 && len < 3_000_000 {
+        if (3..3_000_000).contains(&len) {
             let mut out = Vec::new();
             encode_publish(&mut out, "t", &vec![0; len - 3], QoS::AtMostOnce, 0, false, false).unwrap();
             assert_eq!(&out[1..1 + bytes.split_whitespace().count()], &hex(bytes)[..], "{len}");

@@ -8,7 +8,7 @@ use azure_iot_wasm::mqtt::{Incoming, MqttError};
 fn stream() -> (Vec<u8>, Vec<Incoming>) {
     let mut bytes = vec![0x20, 0x02, 0x00, 0x00, 0x90, 0x03, 0x00, 0x01, 0x01];
     let mut publish = vec![0x32, 0x80, 0x01, 0x00, 0x03, b'a', b'/', b'b', 0x00, 0x07];
-    publish.extend(std::iter::repeat(b'z').take(128 - 7));
+    publish.extend(std::iter::repeat_n(b'z', 128 - 7));
     bytes.extend(&publish);
     bytes.extend([0xd0, 0x00, 0x40, 0x02, 0x00, 0x05]);
     let mut d = Decoder::new(1 << 20);

@@ -77,8 +77,8 @@ fn bad(msg: &str) -> JsValue {
 fn qos_option(options: &JsValue) -> Result<QoS, JsValue> {
     match get_f64(options, "qos") {
         None => Ok(QoS::AtMostOnce),
-        Some(q) if q == 0.0 => Ok(QoS::AtMostOnce),
-        Some(q) if q == 1.0 => Ok(QoS::AtLeastOnce),
+        Some(0.0) => Ok(QoS::AtMostOnce),
+        Some(1.0) => Ok(QoS::AtLeastOnce),
         Some(_) => Err(bad("qos must be 0 or 1")),
     }
 }

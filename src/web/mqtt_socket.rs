@@ -123,9 +123,11 @@ pub enum SocketEvent {
 
 /// An open (or opening) socket with our listeners attached. Dropping it removes the
 /// listeners and closes the socket.
+type Listener = (&'static str, Closure<dyn FnMut(JsValue)>);
+
 pub struct Socket {
     raw: JsSocket,
-    listeners: Vec<(&'static str, Closure<dyn FnMut(JsValue)>)>,
+    listeners: Vec<Listener>,
 }
 
 impl Socket {

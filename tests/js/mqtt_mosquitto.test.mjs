@@ -86,7 +86,7 @@ test('a large message crosses many WebSocket frames intact', async () => {
   const { c, waitFor } = await client();
   const topic = `t/${uniq()}`;
   await c.subscribe(topic, { qos: 0 });
-  const big = new Uint8Array(200_000).map((_, i) => i % 251);
+  const big = new Uint8Array(70_000).map((_, i) => i % 251);
   await c.publish(topic, big, { qos: 1 });
   const [m] = await waitFor(1);
   assert.equal(m.payload.length, big.length);
@@ -132,7 +132,7 @@ test('losing the broker reports CONNECTION_LOST on close', async () => {
 test('a closed port fails connect with SOCKET_ERROR', async () => {
   const c = new lib.MqttClient();
   await assert.rejects(
-    c.connect(`ws://127.0.0.1:${broker.mqttPort + 0 === 1 ? 2 : 1}`, { clientId: 'x', WebSocket }),
+    c.connect('ws://127.0.0.1:1', { clientId: 'x', WebSocket }),
     (e) => e.code === 'SOCKET_ERROR',
   );
   assert.equal(c.connected, false);
