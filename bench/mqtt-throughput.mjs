@@ -2,7 +2,7 @@
 // Benchmark: MQTT QoS 1 publish throughput over WebSocket against a real broker (Debian's
 // mosquitto on loopback), this library's `MqttClient` (wasm, hand-written codec) versus mqtt.js,
 // measured in the same run and reported as a ratio. Each client publishes N messages of S bytes,
-// all in flight at once up to the client's window, and the clock stops when the last PUBACK is in.
+// up to 500 outstanding per client, and the clock stops when the last PUBACK is in.
 //   node bench/mqtt-throughput.mjs [N=5000] [S=128] [rounds=3]
 // Run `npm run build` first. Not part of `npm test`: these machines are noisy, so figures are
 // reported, never asserted.
@@ -15,12 +15,21 @@ const N = Number(process.argv[2] ?? 5000);
 const SIZE = Number(process.argv[3] ?? 128);
 const ROUNDS = Number(process.argv[4] ?? 3);
 const payload = 'x'.repeat(SIZE);
+// At most this many publishes outstanding per client (our MqttClient bounds its queue at 1000).
+const OUTSTANDING = 500;
+
+/** Runs `fn(i)` for i in 0..n with at most `limit` promises pending. */
+async function pump(n, limit, fn) {
+  let next = 0;
+  const worker = async () => { while (next < n) await fn(next++); };
+  await Promise.all(Array.from({ length: Math.min(limit, n) }, worker));
+}
 
 async function ours(url) {
   const c = new lib.MqttClient();
   await c.connect(url, { clientId: `ours-${process.pid}`, keepAlive: 60, WebSocket, maxInflight: 100 });
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: N }, (_, i) => c.publish(`bench/ours/${i % 10}`, payload, { qos: 1 })));
+  await pump(N, OUTSTANDING, (i) => c.publish(`bench/ours/${i % 10}`, payload, { qos: 1 }));
   const ms = performance.now() - t0;
   await c.end();
   return ms;
@@ -30,7 +39,7 @@ async function mqttjs(url) {
   const c = mqtt.connect(url, { clientId: `mqttjs-${process.pid}`, keepalive: 60, protocolVersion: 4, reconnectPeriod: 0 });
   await new Promise((resolve, reject) => { c.once('connect', resolve); c.once('error', reject); });
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: N }, (_, i) => c.publishAsync(`bench/mqttjs/${i % 10}`, payload, { qos: 1 })));
+  await pump(N, OUTSTANDING, (i) => c.publishAsync(`bench/mqttjs/${i % 10}`, payload, { qos: 1 }));
   const ms = performance.now() - t0;
   await c.endAsync();
   return ms;
@@ -52,7 +61,7 @@ try {
   const b = med(rows.map((r) => r.b));
   console.log(`\n${N} QoS 1 publishes of ${SIZE} B over WebSocket to mosquitto (median of ${ROUNDS}):`);
   console.log(`  azure-iot-wasm MqttClient  ${(N / a * 1000).toFixed(0)} msg/s`);
-  console.log(`  mqtt.js ${mqtt.connect ? '' : ''}                  ${(N / b * 1000).toFixed(0)} msg/s`);
+  console.log(`  mqtt.js                    ${(N / b * 1000).toFixed(0)} msg/s`);
   console.log(`  ratio (ours / mqtt.js)     ${(b / a).toFixed(2)}x`);
 } finally {
   await broker.stop();

@@ -90,7 +90,7 @@ fn uint_option(options: &JsValue, key: &str, max: f64) -> Result<Option<f64>, Js
     }
     match v.as_f64() {
         Some(n) if n.is_finite() && n >= 0.0 && n <= max && n.fract() == 0.0 => Ok(Some(n)),
-        _ => Err(bad(&format!("{key} must be a whole number from 0 to {max}"))),
+        _ => Err(bad(&format!("{key} must be a whole number from 0 to {}", max as u64))),
     }
 }
 
