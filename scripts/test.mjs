@@ -48,6 +48,16 @@ function run(label, cmd, args, { timeoutMin = 30, extraEnv = {} } = {}) {
 function countCargo(label, { code, text }) {
   let p = 0, f = 0;
   for (const m of text.matchAll(/test result: \w+\. (\d+) passed; (\d+) failed/g)) { p += +m[1]; f += +m[2]; }
+  countTests(label, code, p, f);
+}
+
+// A test step must report at least one test: exit 0 with nothing counted is a broken step, not a pass.
+function countTests(label, code, p, f) {
+  if (p + f === 0 && code === 0) {
+    failed += 1;
+    failures.push(`${label} (no test result found)`);
+    return;
+  }
   record(label, code, p, f);
 }
 
@@ -86,7 +96,8 @@ if (build.code === 0 && emu.code === 0) {
   const files = findTests(join(root, 'tests'));
   const tap = join(outDir, 'node-tests.tap');
   const r = await run('JS tests', 'node', [
-    '--test', '--test-concurrency=1',
+    // Each test file may run 10 min at most: a hang names its test instead of eating the CI budget.
+    '--test', '--test-concurrency=1', '--test-timeout=600000',
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=tap', `--test-reporter-destination=${tap}`,
     ...files,
@@ -94,7 +105,7 @@ if (build.code === 0 && emu.code === 0) {
   const t = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
   const p = +(t.match(/^# pass (\d+)/m)?.[1] ?? 0);
   const f = +(t.match(/^# fail (\d+)/m)?.[1] ?? 0) + +(t.match(/^# cancelled (\d+)/m)?.[1] ?? 0);
-  record('JS tests', r.code, p, f);
+  countTests('JS tests', r.code, p, f);
 } else {
   failures.push('JS tests (skipped: a build failed)');
   failed += 1;

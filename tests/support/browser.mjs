@@ -28,7 +28,13 @@ export async function launchChromium() {
 export async function openBrowser({ root = repoRoot } = {}) {
   const virtual = new Map([['/__blank.html', '<!doctype html><meta charset="utf-8"><title>test</title>']]);
   const server = await serveStatic(root, { virtual });
-  const browser = await launchChromium();
+  let browser;
+  try {
+    browser = await launchChromium();
+  } catch (e) {
+    await server.close();
+    throw e;
+  }
   const page = await browser.newPage();
   const logs = [];
   page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));

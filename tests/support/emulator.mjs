@@ -47,13 +47,21 @@ export async function startEmulator({ args = [], timeoutMs = 120_000 } = {}) {
     rl.on('line', (line) => {
       if (line.startsWith('EMULATOR_READY ')) {
         clearTimeout(timer);
-        resolve(JSON.parse(line.slice('EMULATOR_READY '.length)));
+        try {
+          resolve(JSON.parse(line.slice('EMULATOR_READY '.length)));
+        } catch (e) {
+          reject(new Error(`bad EMULATOR_READY line: ${line}`));
+        }
       }
     });
     child.on('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`emulator exited with ${code}\n${stderr.join('')}`));
     });
+  }).catch((e) => {
+    // Never leave an orphan holding ports (443/8883 for the SDK tests) behind a failed start.
+    child.kill('SIGKILL');
+    throw e;
   });
   child.removeAllListeners('exit');
   const host = ready.host ?? '127.0.0.1';
@@ -67,7 +75,8 @@ export async function startEmulator({ args = [], timeoutMs = 120_000 } = {}) {
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
+        const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('exit', () => { clearTimeout(kill); resolve(); });
         child.kill('SIGTERM');
       }),
   };

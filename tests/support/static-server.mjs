@@ -16,7 +16,13 @@ const TYPES = {
 export async function serveStatic(dirIn, { host = '127.0.0.1', port = 0, virtual = new Map(), mounts = {}, onRequest } = {}) {
   const dir = resolve(dirIn);
   const server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    let path;
+    try {
+      path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
     if (onRequest && (await onRequest(req, res, path))) return;
     if (virtual.has(path)) {
       res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'text/plain', 'cache-control': 'no-store' });
