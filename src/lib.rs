@@ -10,6 +10,7 @@ pub mod dps;
 pub mod hub;
 pub mod json;
 pub mod mqtt;
+pub mod query;
 pub mod retry;
 
 #[cfg(target_arch = "wasm32")]

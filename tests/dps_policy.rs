@@ -85,18 +85,38 @@ fn without_retry_after_the_poll_interval_is_two_seconds() {
 }
 
 #[test]
-fn retry_after_is_clamped_to_one_second_and_one_minute() {
-    let mut p = Provisioning::new(Policy::default());
+fn retry_after_is_clamped_to_two_seconds_and_five_minutes() {
+    // §1.7: DPS allows 5 polls per 10 s per device, so never sooner than 2 s; 300 s at most.
+    let mut p = Provisioning::new(Policy { timeout_ms: 1_000_000, ..Policy::default() });
     expect_send(&mut p, 0, Operation::Register);
     p.handle_response(0, J0, resp(202, Some("0"), ASSIGNING));
+    expect_wait(&mut p, 0, 2_000);
+    expect_send(&mut p, 2_000, poll_op());
+    p.handle_response(2_000, J0, resp(202, Some("1"), ASSIGNING));
+    expect_wait(&mut p, 2_000, 4_000);
+    expect_send(&mut p, 4_000, poll_op());
+    p.handle_response(4_000, J0, resp(202, Some("120"), ASSIGNING));
+    expect_wait(&mut p, 4_000, 124_000);
+    expect_send(&mut p, 124_000, poll_op());
+    p.handle_response(124_000, J0, resp(202, Some("100000"), ASSIGNING));
+    expect_wait(&mut p, 124_000, 424_000);
+}
+
+#[test]
+fn an_http_date_retry_after_is_not_understood_and_the_default_applies() {
+    let mut p = Provisioning::new(Policy::default());
+    expect_send(&mut p, 0, Operation::Register);
+    p.handle_response(0, J0, resp(202, Some("Wed, 21 Oct 2015 07:28:00 GMT"), ASSIGNING));
+    expect_wait(&mut p, 0, 2_000);
+}
+
+#[test]
+fn a_policy_may_lower_the_poll_floor_for_a_local_emulator() {
+    let policy = Policy { min_poll_ms: 1_000, ..Policy::default() };
+    let mut p = Provisioning::new(policy);
+    expect_send(&mut p, 0, Operation::Register);
+    p.handle_response(0, J0, resp(202, Some("1"), ASSIGNING));
     expect_wait(&mut p, 0, 1_000);
-    expect_send(&mut p, 1_000, poll_op());
-    p.handle_response(1_000, J0, resp(202, Some("100000"), ASSIGNING));
-    expect_wait(&mut p, 1_000, 61_000);
-    // An HTTP-date Retry-After is not understood: the default applies.
-    expect_send(&mut p, 61_000, poll_op());
-    p.handle_response(61_000, J0, resp(202, Some("Wed, 21 Oct 2015 07:28:00 GMT"), ASSIGNING));
-    expect_wait(&mut p, 61_000, 63_000);
 }
 
 #[test]
@@ -152,7 +172,7 @@ fn throttling_waits_at_least_the_throttle_floor_and_the_retry_after() {
     expect_wait(&mut p, 5_000, 14_000);
     expect_send(&mut p, 14_000, Operation::Register);
     p.handle_response(14_000, J0, resp(202, Some("1"), ASSIGNING));
-    expect_wait(&mut p, 14_000, 15_000);
+    expect_wait(&mut p, 14_000, 16_000);
 }
 
 #[test]
@@ -172,12 +192,12 @@ fn a_success_resets_the_retry_count() {
     expect_send(&mut p, 0, Operation::Register);
     p.handle_response(0, J0, resp(503, None, ""));
     expect_send(&mut p, 1_000, Operation::Register);
-    p.handle_response(1_000, J0, resp(202, Some("1"), ASSIGNING));
-    expect_send(&mut p, 2_000, poll_op());
-    p.handle_response(2_000, J0, resp(503, None, ""));
+    p.handle_response(1_000, J0, resp(202, Some("2"), ASSIGNING));
     expect_send(&mut p, 3_000, poll_op());
-    p.handle_response(3_000, J0, resp(503, r#"{"trackingId":"z"}"#.into(), ""));
-    let (code, service) = failed_code(&mut p, 3_000);
+    p.handle_response(3_000, J0, resp(503, None, ""));
+    expect_send(&mut p, 4_000, poll_op());
+    p.handle_response(4_000, J0, resp(503, r#"{"trackingId":"z"}"#.into(), ""));
+    let (code, service) = failed_code(&mut p, 4_000);
     assert_eq!(code, "DPS_SERVER_ERROR");
     assert_eq!(service.unwrap().status, Some(503));
 }

@@ -161,3 +161,24 @@ fn topics_that_are_not_dps_responses_are_none() {
         assert_eq!(parse_response_topic(t), None, "{t:?}");
     }
 }
+
+#[test]
+fn one_query_parser_reads_topic_properties_and_sas_fields_by_key() {
+    use azure_iot_wasm::query::query_value;
+    assert_eq!(query_value("retry-after=120&$rid=1", "$rid"), Some("1"));
+    assert_eq!(query_value("%24rid=a%2Fb&x", "$rid"), Some("a%2Fb"), "raw, %24 stands for $");
+    assert_eq!(query_value("x&$version=3", "x"), Some(""));
+    assert_eq!(query_value("rid=1", "$rid"), None);
+    assert_eq!(query_value("", "se"), None);
+    // The same parser reads a SAS token's `se`, for DPS token providers and the hub alike.
+    assert_eq!(azure_iot_wasm::auth::sas_expiry(TOKEN), Some(1));
+    assert_eq!(azure_iot_wasm::auth::sas_expiry("SharedAccessSignature sig=x&se=1700000000&sr=a"), Some(1_700_000_000));
+    assert_eq!(azure_iot_wasm::auth::sas_expiry("SharedAccessSignature sr=a&se=soon"), None);
+    assert_eq!(azure_iot_wasm::auth::sas_expiry("se=1"), None);
+}
+
+#[test]
+fn response_topic_values_are_percent_decoded() {
+    let t = parse_response_topic("$dps/registrations/res/202/?$rid=a%2Fb&retry-after=2").unwrap();
+    assert_eq!((t.rid.as_deref(), t.retry_after.as_deref()), (Some("a/b"), Some("2")));
+}

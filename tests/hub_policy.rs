@@ -101,14 +101,16 @@ fn credentials_refused_three_times_in_a_row_give_up_with_hub_unauthorized() {
 #[test]
 fn tokens_are_renewed_at_80_percent_of_their_lifetime() {
     // Issued at t = 1,000,000 s, one hour lifetime: renew 48 minutes in.
-    assert_eq!(renew_at_ms(1_000_000_000, 1_000_000 + 3_600), 1_000_000_000 + 2_880_000);
-    // A 10 s token: renew after 8 s.
-    assert_eq!(renew_at_ms(5_000, 15), 13_000);
+    assert_eq!(renew_at_ms(1_000_000_000, 1_000_000 + 3_600, 60_000), 1_000_000_000 + 2_880_000);
+    // A 10 s token with an 8 s floor (what the driver picks for a 10 s TTL): renew after 8 s.
+    assert_eq!(renew_at_ms(5_000, 15, 8_000), 13_000);
 }
 
 #[test]
-fn an_already_expired_token_is_renewed_after_one_second_not_in_a_loop() {
-    assert_eq!(renew_at_ms(100_000, 50), 101_000);
+fn a_nearly_expired_or_expired_token_is_not_renewed_before_the_minimum_interval() {
+    // 1 s of life left, or none: without the floor this renewed after 1 s, reconnecting ~1/s.
+    assert_eq!(renew_at_ms(100_000, 101, 60_000), 160_000);
+    assert_eq!(renew_at_ms(100_000, 50, 60_000), 160_000);
 }
 
 #[test]

@@ -345,3 +345,18 @@ fn a_client_subscribes_to_four_filters() {
         ]
     );
 }
+
+#[test]
+fn a_gateway_host_name_is_where_to_connect_while_the_identity_keeps_the_hub_host_name() {
+    let cs = ConnectionString::parse("HostName=h.azure-devices.net;DeviceId=d1;SharedAccessKey=abc=;GatewayHostName=edge.local")
+        .unwrap();
+    assert_eq!(cs.connect_host(), "edge.local");
+    assert_eq!(
+        websocket_url(cs.connect_host()),
+        "wss://edge.local/$iothub/websocket?iothub-no-client-cert=true"
+    );
+    let id = Identity::new(&cs.host_name, &cs.device_id, None).unwrap();
+    assert_eq!(id.resource_uri(), "h.azure-devices.net/devices/d1");
+    let plain = ConnectionString::parse("HostName=h.azure-devices.net;DeviceId=d1;SharedAccessKey=abc=").unwrap();
+    assert_eq!(plain.connect_host(), "h.azure-devices.net");
+}

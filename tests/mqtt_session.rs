@@ -1,6 +1,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 //! The session under simulated time: handshake, keep-alive, in-flight window, packet-id
-//! wrap, re-send after reconnect, inbound acks, and death on protocol errors.
+//! wrap, re-send after reconnect (or, with `resend_on_reconnect` off, discard), inbound acks,
+//! and death on protocol errors.
 
 use azure_iot_wasm::mqtt::codec::{decode, encode_puback};
 use azure_iot_wasm::mqtt::{Event, MqttError, QoS, Session, SessionOptions, State};
@@ -335,4 +336,80 @@ fn a_renewed_password_goes_in_the_next_connect() {
     s.handle_connected(0);
     let out = s.poll_transmit().unwrap();
     assert!(out.ends_with(b"\x00\x09new-token"));
+}
+
+fn no_resend() -> SessionOptions {
+    SessionOptions { resend_on_reconnect: false, ..options() }
+}
+
+fn discarded(s: &mut Session) -> Vec<u16> {
+    std::iter::from_fn(|| s.poll_discarded()).collect()
+}
+
+/// Reconnects at `now` and returns what went out after the CONNACK.
+fn reconnect(s: &mut Session, now: u64) -> Vec<(u8, u16, bool)> {
+    s.handle_connected(now);
+    assert_eq!(sent(&s.poll_transmit().unwrap()), vec![(CONNECT, 0, false)]);
+    s.handle_bytes(now + 1, &[0x20, 0x02, 0x00, 0x00]);
+    s.poll_transmit().map(|b| sent(&b)).unwrap_or_default()
+}
+
+#[test]
+fn with_resend_off_a_closed_connection_drops_its_unacked_publishes_and_reports_them() {
+    // MQTT 3.1.1 §3.1.2.4: a CleanSession=1 client discards its session state; DPS must not see
+    // an old register/poll (old `$rid`) again with DUP after a close (protocol §3, §1.7).
+    let mut s = connected(no_resend());
+    for _ in 0..3 {
+        s.publish(1, "t", b"x", QoS::AtLeastOnce, false).unwrap();
+    }
+    s.disconnect(2);
+    assert_eq!(sent(&s.poll_transmit().unwrap()), vec![(PUBLISH, 1, false), (PUBLISH, 2, false), (DISCONNECT, 0, false)]);
+    assert_eq!(s.unacked(), 0);
+    assert_eq!(discarded(&mut s), vec![1, 2, 3], "in flight then queued, oldest first");
+    assert_eq!(reconnect(&mut s, 1_000), vec![], "nothing is re-sent");
+    // A late PUBACK of the old connection settles nothing.
+    s.handle_bytes(1_002, &puback(1));
+    assert_eq!(events(&mut s), vec![Event::Connected { session_present: false }]);
+}
+
+#[test]
+fn with_resend_off_a_dead_connection_drops_its_publishes_but_one_made_while_offline_is_sent() {
+    let mut s = connected(no_resend());
+    s.publish(1, "t", b"x", QoS::AtLeastOnce, false).unwrap();
+    s.poll_transmit();
+    s.handle_timeout(10_001);
+    assert_eq!(sent(&s.poll_transmit().unwrap()), vec![(PINGREQ, 0, false)]);
+    s.handle_timeout(20_001);
+    assert_eq!(s.poll_event(), Some(Event::Dead(MqttError::KeepAliveTimeout)));
+    assert_eq!(discarded(&mut s), vec![1]);
+    s.handle_disconnected(20_002);
+    let id = s.publish(20_003, "t", b"y", QoS::AtLeastOnce, false).unwrap().unwrap();
+    assert_eq!(reconnect(&mut s, 21_000), vec![(PUBLISH, id, false)], "sent fresh, not as a DUP");
+    assert_eq!(discarded(&mut s), vec![]);
+}
+
+#[test]
+fn by_default_unacked_publishes_survive_a_close_for_the_next_connection() {
+    // The hub client connects with CleanSession=0 and counts on the DUP re-send (§5.3).
+    let mut s = connected(options());
+    s.publish(1, "t", b"x", QoS::AtLeastOnce, false).unwrap();
+    s.disconnect(2);
+    s.poll_transmit();
+    assert_eq!(discarded(&mut s), vec![]);
+    assert_eq!(reconnect(&mut s, 100), vec![(PUBLISH, 1, true)]);
+}
+
+#[test]
+fn discard_pending_drops_every_unacked_publish_and_frees_its_id() {
+    let mut s = connected(options());
+    for _ in 0..3 {
+        s.publish(1, "t", b"x", QoS::AtLeastOnce, false).unwrap();
+    }
+    s.handle_disconnected(2);
+    assert_eq!(s.discard_pending(), 3);
+    assert_eq!((s.unacked(), discarded(&mut s)), (0, vec![1, 2, 3]));
+    assert_eq!(s.discard_pending(), 0);
+    assert_eq!(reconnect(&mut s, 100), vec![]);
+    s.debug_set_next_packet_id(1);
+    assert_eq!(s.publish(200, "t", b"x", QoS::AtLeastOnce, false), Ok(Some(1)), "id 1 is free again");
 }

@@ -15,7 +15,7 @@ pub use encode::{percent_decode, percent_encode};
 pub use error::AuthError;
 pub use registration_id::validate_registration_id;
 pub use resource::{dps_resource_uri, hub_resource_uri};
-pub use sas::{hmac_sha256_b64, sas_token, string_to_sign};
+pub use sas::{hmac_sha256_b64, sas_expiry, sas_token, string_to_sign};
 
 use base64::Engine as _;
 

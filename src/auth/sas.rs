@@ -1,4 +1,4 @@
-//! SAS tokens (protocol §2.1, §2.3).
+//! SAS tokens (protocol §2.1, §2.3): building them, and reading back the expiry of one.
 //!
 //! `SharedAccessSignature sr={enc(uri)}&sig={enc(b64 hmac)}&se={expiry}[&skn={policy}]`, where the
 //! HMAC-SHA256 is over `{sr exactly as placed in the token}\n{se}`. `sr` is the strictly
@@ -57,4 +57,12 @@ pub fn sas_token(
         token.push_str(&percent_encode(p));
     }
     Ok(token)
+}
+
+/// The `se` (unix seconds) of a SAS token, so a token from a caller's `getToken` is renewed by
+/// when it really expires, not by when it was asked to (protocol §2.5). `None` for anything
+/// that is not `SharedAccessSignature ...&se={digits}...`.
+pub fn sas_expiry(token: &str) -> Option<u64> {
+    let fields = token.trim().strip_prefix("SharedAccessSignature")?.trim_start();
+    crate::query::query_value(fields, "se")?.parse::<u64>().ok()
 }

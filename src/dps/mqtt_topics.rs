@@ -58,16 +58,11 @@ pub fn parse_response_topic(topic: &str) -> Option<ResponseTopic> {
         return None;
     }
     let status: u16 = status.parse().ok()?;
-    let mut parsed = ResponseTopic { status, rid: None, retry_after: None };
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let key = percent_decode(k).unwrap_or_else(|| k.to_string());
-        let value = percent_decode(v).unwrap_or_else(|| v.to_string());
-        match key.as_str() {
-            "$rid" => parsed.rid = Some(value),
-            "retry-after" => parsed.retry_after = Some(value),
-            _ => {}
-        }
-    }
-    Some(parsed)
+    // Values are percent-decoded (the topic is built with `percent_encode`); keys may be
+    // spelled `%24rid`, which `query_value` matches.
+    let value = |key| {
+        let raw = crate::query::query_value(query, key)?;
+        Some(percent_decode(raw).unwrap_or_else(|| raw.to_string()))
+    };
+    Some(ResponseTopic { status, rid: value("$rid"), retry_after: value("retry-after") })
 }

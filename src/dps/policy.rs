@@ -1,7 +1,8 @@
 //! The timing knobs of a registration, with defaults from protocol §1.7:
-//! poll after `Retry-After` clamped to `[1 s, 60 s]`, else 2 s (DPS allows 5 polls per 10 s per
-//! device); retry 429, 5xx and network failures with exponential backoff plus jitter, 429 with a
-//! longer floor; give up at an overall deadline.
+//! poll after `Retry-After` clamped to `[2 s, 300 s]`, else 2 s (DPS allows 5 polls per 10 s per
+//! device, so never faster than every 2 s; the C SDK caps a wait at 300 s); retry 429, 5xx and
+//! network failures with exponential backoff plus jitter, 429 with a longer floor; give up at an
+//! overall deadline.
 
 use crate::retry::Backoff;
 
@@ -13,7 +14,8 @@ pub struct Policy {
     pub request_timeout_ms: u64,
     /// The poll interval when the service gives no `Retry-After`, ms.
     pub default_poll_ms: u64,
-    /// `Retry-After` is clamped into `[min_poll_ms, max_poll_ms]`.
+    /// `Retry-After` is clamped into `[min_poll_ms, max_poll_ms]`. Only a local emulator
+    /// warrants a `min_poll_ms` under 2 s (§1.7: 5 polls per 10 s per device).
     pub min_poll_ms: u64,
     pub max_poll_ms: u64,
     /// Backoff of retries after 429, 5xx and network failures.
@@ -32,8 +34,8 @@ impl Default for Policy {
             timeout_ms: 180_000,
             request_timeout_ms: 30_000,
             default_poll_ms: 2_000,
-            min_poll_ms: 1_000,
-            max_poll_ms: 60_000,
+            min_poll_ms: 2_000,
+            max_poll_ms: 300_000,
             backoff: Backoff::new(1_000, 60_000),
             retry_floor_ms: 1_000,
             throttle_floor_ms: 5_000,

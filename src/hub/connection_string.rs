@@ -18,7 +18,20 @@ pub struct ConnectionString {
     pub gateway_host_name: Option<String>,
 }
 
+/// `wss://{host}/$iothub/websocket?iothub-no-client-cert=true`: where a device connects over
+/// MQTT-over-WebSocket (protocol §5.1), `host` being the hub or an IoT Edge gateway.
+pub fn websocket_url(host: &str) -> String {
+    format!("wss://{host}/$iothub/websocket?iothub-no-client-cert=true")
+}
+
 impl ConnectionString {
+    /// The host to open the socket to: `GatewayHostName` when the device connects through an
+    /// IoT Edge gateway, else `HostName`. The SAS resource and the MQTT username always name
+    /// `HostName`, the hub the identity belongs to.
+    pub fn connect_host(&self) -> &str {
+        self.gateway_host_name.as_deref().unwrap_or(&self.host_name)
+    }
+
     pub fn parse(s: &str) -> Result<ConnectionString, HubError> {
         let mut host = None;
         let mut device = None;

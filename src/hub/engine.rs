@@ -8,12 +8,15 @@
 //!
 //! Design (phases): Idle → Opening → Connecting (CONNECT sent) → Subscribing (CONNACK 0,
 //! SUBSCRIBE sent) → Ready (SUBACK; the first connection is announced after its twin GET).
-//! Any drop → Backoff → Opening. Ready → Renewing when the token reaches 80% of its life: new
-//! sends wait in the offline queue while in-flight PUBACKs drain (bounded by `renew_drain_ms`),
-//! then DISCONNECT and reconnect at once with a new token.
+//! Any drop → Backoff → Opening. Opening (token + socket), Connecting (the session's CONNACK
+//! timer) and Subscribing each have a deadline of `connect_timeout_ms`, so no phase before
+//! Ready can last forever whatever the token provider, socket or hub does.
+//! Ready → Renewing when the token reaches 80% of its life (never sooner than
+//! `min_renew_interval_ms`; never for a fixed token): new sends wait in the offline queue while
+//! in-flight PUBACKs drain (bounded by `renew_drain_ms`), then DISCONNECT and reconnect at once
+//! with a new token.
 //! Telemetry sent before Ready waits in the bounded offline queue; once in the session it stays
 //! there until its PUBACK, across reconnects (re-sent with DUP by the session).
-
 
 use super::engine_types::{Action, EngineOptions, HubEvent};
 use super::policy::{renew_at_ms, DropReason, OfflineQueue, Reconnect, ReconnectPolicy};
@@ -27,9 +30,9 @@ use crate::retry::Jitter;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Phase {
     Idle,
-    Opening,
+    Opening { deadline: u64 },
     Connecting,
-    Subscribing(u16),
+    Subscribing { pkid: u16, deadline: u64 },
     Ready,
     Renewing { deadline: u64 },
     Backoff { until: u64 },
@@ -48,10 +51,11 @@ pub struct HubEngine {
     pub(super) phase: Phase,
     pub(super) policy: ReconnectPolicy,
     pub(super) next_op: u64,
-    /// Telemetry in the session: (packet id, op), oldest first. A Vec, not a HashMap: it is
-    /// bounded by the in-flight window, and hashbrown + SipHash cost ~4 KB of wasm.
-    pub(super) in_session: Vec<(u16, u64)>,
-    pub(super) offline: OfflineQueue<(u64, String, Vec<u8>)>,
+    /// Telemetry in the session: (packet id, op, send deadline), oldest first. A Vec, not a
+    /// HashMap: it is bounded by the in-flight window, and hashbrown + SipHash cost ~4 KB of wasm.
+    pub(super) in_session: Vec<(u16, u64, u64)>,
+    /// (op, send deadline, topic, body); deadlines are `u64::MAX` without `send_timeout_ms`.
+    pub(super) offline: OfflineQueue<(u64, u64, String, Vec<u8>)>,
     pub(super) twin: TwinRequests<TwinToken>,
     pub(super) desired: DesiredTracker,
     pub(super) renew_at: Option<u64>,
@@ -74,6 +78,7 @@ impl HubEngine {
             clean_session: false,
             max_inflight: opts.max_inflight.max(1),
             max_queued: opts.max_queued,
+            connect_timeout_ms: opts.connect_timeout_ms,
             ..SessionOptions::default()
         });
         HubEngine {
@@ -106,23 +111,37 @@ impl HubEngine {
     }
 
     /// Starts the first connection.
-    pub fn start(&mut self) {
+    pub fn start(&mut self, now: u64) {
         if self.phase == Phase::Idle {
-            self.phase = Phase::Opening;
-            self.actions.push(Action::Open);
+            self.open(now);
         }
+    }
+
+    fn open(&mut self, now: u64) {
+        self.phase = Phase::Opening {
+            deadline: now.saturating_add(self.opts.connect_timeout_ms),
+        };
+        self.actions.push(Action::Open);
     }
 
     // ---- socket news --------------------------------------------------------------------
 
     /// The socket is open; `token` is the SAS password for this connection.
     pub fn handle_opened(&mut self, now: u64, token: String) {
-        if self.phase != Phase::Opening {
-            // Closed meanwhile: the driver must drop this socket.
+        if !matches!(self.phase, Phase::Opening { .. }) {
+            // Closed or timed out meanwhile: the driver must drop this socket.
             self.actions.push(Action::CloseSocket);
             return;
         }
-        self.renew_at = sas_expiry(&token).map(|se| renew_at_ms(now, se));
+        let expiry = sas_expiry(&token);
+        if !self.opts.renew_tokens && expiry.is_some_and(|se| se.saturating_mul(1000) <= now) {
+            self.actions.push(Action::CloseSocket);
+            self.give_up(HubError::TokenExpired, true);
+            return;
+        }
+        self.renew_at = expiry
+            .filter(|_| self.opts.renew_tokens)
+            .map(|se| renew_at_ms(now, se, self.opts.min_renew_interval_ms));
         self.session.set_password(Some(token));
         self.session.handle_connected(now);
         self.phase = Phase::Connecting;
@@ -131,7 +150,7 @@ impl HubEngine {
 
     /// The socket (or the token) could not be had.
     pub fn handle_open_failed(&mut self, now: u64, err: MqttError) {
-        if self.phase == Phase::Opening {
+        if matches!(self.phase, Phase::Opening { .. }) {
             self.dropped(now, reason_of(&err), err.code(), err.to_string());
         }
     }
@@ -157,10 +176,19 @@ impl HubEngine {
         for token in self.twin.expire(now) {
             self.twin_finished(token, TwinOutcome::Failed(HubError::Timeout));
         }
+        self.expire_sends(now);
         match self.phase {
-            Phase::Backoff { until } if now >= until => {
-                self.phase = Phase::Opening;
-                self.actions.push(Action::Open);
+            Phase::Backoff { until } if now >= until => self.open(now),
+            Phase::Opening { deadline } if now >= deadline => {
+                // The driver drops whatever it was opening; a late socket is closed on arrival.
+                self.actions.push(Action::CloseSocket);
+                let e = MqttError::ConnectTimeout;
+                self.dropped(now, DropReason::Network, e.code(), "no token or socket in time".into());
+            }
+            Phase::Subscribing { deadline, .. } if now >= deadline => {
+                self.actions.push(Action::CloseSocket);
+                let e = MqttError::ConnectTimeout;
+                self.dropped(now, DropReason::Network, e.code(), "no SUBACK in time".into());
             }
             Phase::Ready if self.renew_at.is_some_and(|t| now >= t) => {
                 self.phase = Phase::Renewing {
@@ -184,10 +212,13 @@ impl HubEngine {
         }
         let topic = telemetry_topic(&self.opts.identity, msg)?;
         let op = self.op();
+        let deadline = self.opts.send_timeout_ms.map_or(u64::MAX, |t| now.saturating_add(t));
         if self.phase == Phase::Ready {
-            self.publish_telemetry(now, op, &topic, &msg.body)?;
+            self.publish_telemetry(now, op, deadline, &topic, &msg.body)?;
         } else {
-            self.offline.push((op, topic, msg.body.clone())).map_err(|(_, e)| e)?;
+            self.offline
+                .push((op, deadline, topic, msg.body.clone()))
+                .map_err(|(_, e)| e)?;
         }
         self.flush(now);
         Ok(op)
@@ -229,7 +260,7 @@ impl HubEngine {
         }
         let had_socket = matches!(
             self.phase,
-            Phase::Connecting | Phase::Subscribing(_) | Phase::Ready | Phase::Renewing { .. }
+            Phase::Connecting | Phase::Subscribing { .. } | Phase::Ready | Phase::Renewing { .. }
         );
         self.session.disconnect(now);
         self.phase = Phase::Closed;
@@ -255,13 +286,21 @@ impl HubEngine {
     pub fn poll_timeout(&self) -> Option<u64> {
         let phase = match self.phase {
             Phase::Backoff { until } => Some(until),
+            Phase::Opening { deadline } | Phase::Subscribing { deadline, .. } => Some(deadline),
             Phase::Ready => self.renew_at,
             Phase::Renewing { deadline } => Some(deadline),
             _ => None,
         };
+        // All sends share one timeout, so the oldest of each list has the earliest deadline.
+        let sends = [
+            self.in_session.first().map(|s| s.2),
+            self.offline.front().map(|s| s.1),
+        ];
         [self.session.poll_timeout(), phase, self.twin.next_deadline()]
             .into_iter()
+            .chain(sends)
             .flatten()
+            .filter(|d| *d != u64::MAX)
             .min()
     }
 
@@ -273,12 +312,12 @@ impl HubEngine {
         op
     }
 
-    fn publish_telemetry(&mut self, now: u64, op: u64, topic: &str, body: &[u8]) -> Result<(), HubError> {
+    fn publish_telemetry(&mut self, now: u64, op: u64, deadline: u64, topic: &str, body: &[u8]) -> Result<(), HubError> {
         match self.session.publish(now, topic, body, QoS::AtLeastOnce, false) {
             Ok(Some(pkid)) => {
                 // A packet id is free again only after its PUBACK, but never keep two entries.
-                self.in_session.retain(|(p, _)| *p != pkid);
-                self.in_session.push((pkid, op));
+                self.in_session.retain(|(p, _, _)| *p != pkid);
+                self.in_session.push((pkid, op, deadline));
                 Ok(())
             }
             Ok(None) => Ok(()),
@@ -318,12 +357,46 @@ impl HubEngine {
                 };
                 self.events.push(HubEvent::Reconnecting { attempt, delay_ms });
             }
-            Reconnect::GiveUp(e) => {
-                self.phase = Phase::Closed;
-                self.events.push(HubEvent::Error(e.clone()));
-                self.fail_all(e);
-                self.events.push(HubEvent::Closed);
+            Reconnect::GiveUp(e) => self.give_up(e, false),
+        }
+    }
+
+    /// Stops for good with `e`: every pending operation fails with it. `announce` first
+    /// reports a `Disconnected` carrying `e` (so a pending `connect()` rejects with it).
+    fn give_up(&mut self, e: HubError, announce: bool) {
+        if announce {
+            self.events.push(HubEvent::Disconnected {
+                reason: e.code(),
+                message: e.to_string(),
+            });
+        }
+        self.phase = Phase::Closed;
+        self.events.push(HubEvent::Error(e.clone()));
+        self.fail_all(e);
+        self.events.push(HubEvent::Closed);
+    }
+
+    /// Fails the sends whose `send_timeout_ms` has passed. One still in the session may yet
+    /// reach the hub; its PUBACK is then ignored.
+    fn expire_sends(&mut self, now: u64) {
+        let mut expired = Vec::new();
+        self.in_session.retain(|&(_, op, deadline)| {
+            let keep = deadline > now;
+            if !keep {
+                expired.push(op);
             }
+            keep
+        });
+        while self.offline.front().is_some_and(|s| s.1 <= now) {
+            if let Some((op, ..)) = self.offline.pop() {
+                expired.push(op);
+            }
+        }
+        for op in expired {
+            self.events.push(HubEvent::SendDone {
+                op,
+                result: Err(HubError::Timeout),
+            });
         }
     }
 
@@ -350,8 +423,7 @@ impl HubEngine {
         let _ = self
             .policy
             .on_dropped(now, DropReason::TokenRenewal, Jitter::Fraction(0.0));
-        self.phase = Phase::Opening;
-        self.actions.push(Action::Open);
+        self.open(now);
     }
 
     fn on_ready(&mut self, now: u64) {
@@ -371,8 +443,8 @@ impl HubEngine {
             .twin
             .start(TwinRequestKind::Get, Vec::new(), now, TwinToken::Resync);
         let _ = self.session.publish(now, &p.topic, &p.payload, QoS::AtMostOnce, false);
-        while let Some((op, topic, body)) = self.offline.pop() {
-            if let Err(e) = self.publish_telemetry(now, op, &topic, &body) {
+        while let Some((op, deadline, topic, body)) = self.offline.pop() {
+            if let Err(e) = self.publish_telemetry(now, op, deadline, &topic, &body) {
                 self.events.push(HubEvent::SendDone { op, result: Err(e) });
             }
         }
@@ -393,13 +465,18 @@ impl HubEngine {
                         .map(|(i, f)| (f.as_str(), if i == 0 { QoS::AtLeastOnce } else { QoS::AtMostOnce }))
                         .collect();
                     match self.session.subscribe(now, &list) {
-                        Ok(pkid) => self.phase = Phase::Subscribing(pkid),
+                        Ok(pkid) => {
+                            self.phase = Phase::Subscribing {
+                                pkid,
+                                deadline: now.saturating_add(self.opts.connect_timeout_ms),
+                            }
+                        }
                         // Cannot happen right after CONNACK; carry on unsubscribed rather than stall.
                         Err(_) => self.on_ready(now),
                     }
                 }
                 Event::SubAck { pkid, results } => {
-                    if self.phase == Phase::Subscribing(pkid) {
+                    if matches!(self.phase, Phase::Subscribing { pkid: p, .. } if p == pkid) {
                         if results.iter().any(Option::is_none) {
                             self.events
                                 .push(HubEvent::Error(HubError::InvalidArgument("a subscription was refused")));
@@ -408,8 +485,8 @@ impl HubEngine {
                     }
                 }
                 Event::PubAck(pkid) => {
-                    if let Some(i) = self.in_session.iter().position(|(p, _)| *p == pkid) {
-                        let (_, op) = self.in_session.remove(i);
+                    if let Some(i) = self.in_session.iter().position(|(p, _, _)| *p == pkid) {
+                        let (_, op, _) = self.in_session.remove(i);
                         self.events.push(HubEvent::SendDone { op, result: Ok(()) });
                     }
                     if let Phase::Renewing { deadline } = self.phase {
@@ -439,9 +516,9 @@ impl HubEngine {
     }
 
     fn fail_all(&mut self, err: HubError) {
-        let mut ops: Vec<u64> = self.in_session.drain(..).map(|(_, op)| op).collect();
+        let mut ops: Vec<u64> = self.in_session.drain(..).map(|(_, op, _)| op).collect();
         super::sort_small_by_key(&mut ops, |op| *op);
-        ops.extend(self.offline.drain().into_iter().map(|(op, _, _)| op));
+        ops.extend(self.offline.drain().into_iter().map(|(op, _, _, _)| op));
         for op in ops {
             self.events.push(HubEvent::SendDone {
                 op,

@@ -20,6 +20,18 @@ pub struct EngineOptions {
     pub reconnect: ReconnectConfig,
     /// Before a planned reconnect (token renewal), how long to wait for in-flight PUBACKs.
     pub renew_drain_ms: u64,
+    /// How long each step of a connection may take, ms: getting the token and opening the
+    /// socket, then CONNACK (the session's timer), then SUBACK. Without it a token provider
+    /// or socket factory that never answers would stall the client for good.
+    pub connect_timeout_ms: u64,
+    /// When set, a send not acknowledged this long after `send` fails with `TIMEOUT`
+    /// (queued offline or in flight; an in-flight one may still arrive: the outcome is unknown).
+    pub send_timeout_ms: Option<u64>,
+    /// False for a fixed token: nothing can renew it, so the connection lasts until the hub
+    /// ends it at the token's expiry, and an expired token ends the client (`HUB_UNAUTHORIZED`).
+    pub renew_tokens: bool,
+    /// The least time between a connection's start and its token renewal (see `renew_at_ms`).
+    pub min_renew_interval_ms: u64,
     /// A fraction in `[0, 1]` for each backoff, drawn by the driver (`Math.random` on wasm,
     /// a fixed sequence in tests): the engine itself has no random source.
     pub jitter: Box<dyn FnMut() -> f64>,
@@ -38,6 +50,10 @@ impl EngineOptions {
             twin_timeout_ms: DEFAULT_TWIN_TIMEOUT_MS,
             reconnect: ReconnectConfig::default(),
             renew_drain_ms: 2_000,
+            connect_timeout_ms: 30_000,
+            send_timeout_ms: None,
+            renew_tokens: true,
+            min_renew_interval_ms: 60_000,
             jitter: Box::new(|| 0.5),
         }
     }

@@ -36,6 +36,8 @@ pub enum HubError {
     Closed,
     /// The service refused the credentials (CONNACK 4 or 5) too often to keep trying.
     Unauthorized,
+    /// A fixed `sasToken` has expired: nothing can renew it, so reconnecting is pointless.
+    TokenExpired,
     Auth(AuthError),
 }
 
@@ -53,7 +55,7 @@ impl HubError {
             HubError::InvalidTwinPayload => "INVALID_TWIN_PAYLOAD",
             HubError::Timeout => "TIMEOUT",
             HubError::Closed => "CLOSED",
-            HubError::Unauthorized => "HUB_UNAUTHORIZED",
+            HubError::Unauthorized | HubError::TokenExpired => "HUB_UNAUTHORIZED",
             HubError::Auth(e) => e.code(),
         }
     }
@@ -90,6 +92,7 @@ impl fmt::Display for HubError {
             HubError::Timeout => f.write_str("no answer in time"),
             HubError::Closed => f.write_str("client closed"),
             HubError::Unauthorized => f.write_str("the hub refused the credentials"),
+            HubError::TokenExpired => f.write_str("the sasToken has expired and cannot be renewed: give symmetricKey or getToken"),
             HubError::Auth(e) => write!(f, "{e}"),
         }
     }

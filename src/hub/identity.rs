@@ -85,12 +85,5 @@ impl Identity {
     }
 }
 
-/// The `se` (unix seconds) of a SAS token, so a token from `getToken` can be renewed in time.
-pub fn sas_expiry(token: &str) -> Option<u64> {
-    let fields = token.trim().strip_prefix("SharedAccessSignature")?.trim_start();
-    fields
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| *k == "se")
-        .and_then(|(_, v)| v.parse::<u64>().ok())
-}
+/// The `se` (unix seconds) of a SAS token; one parser for the hub and DPS, in `auth`.
+pub use crate::auth::sas_expiry;

@@ -22,7 +22,7 @@ mod twin;
 mod twin_requests;
 
 pub use c2d::{c2d_filter, parse_c2d_topic, C2dMessage};
-pub use connection_string::ConnectionString;
+pub use connection_string::{websocket_url, ConnectionString};
 pub use desired::{merge_diff, merge_patch, DesiredTracker, DesiredUpdate};
 pub use engine::HubEngine;
 pub use engine_types::{Action, EngineOptions, HubEvent};

@@ -120,11 +120,16 @@ impl ReconnectPolicy {
 
 /// When to renew a token issued at `issued_at_ms` that expires at `expiry_s` (unix seconds):
 /// at 80% of its lifetime, as azure-iot-sdk-c does (`SAS_REFRESH_MULTIPLIER .8`, protocol §2.5),
-/// and never sooner than one second after issue.
-pub fn renew_at_ms(issued_at_ms: u64, expiry_s: u64) -> u64 {
+/// and never sooner than `min_interval_ms` after issue.
+///
+/// Design: a renewal is a reconnect with no backoff, so without the floor a token provider
+/// handing out nearly expired tokens would reconnect about once a second forever. With it, a
+/// token shorter than the floor simply lapses: the hub ends the connection at its expiry, and
+/// that drop backs off like any other.
+pub fn renew_at_ms(issued_at_ms: u64, expiry_s: u64, min_interval_ms: u64) -> u64 {
     let expiry_ms = expiry_s.saturating_mul(1000);
     let life = expiry_ms.saturating_sub(issued_at_ms);
-    issued_at_ms + (life / 5 * 4).max(1_000)
+    issued_at_ms.saturating_add((life / 5 * 4).max(min_interval_ms).max(1_000))
 }
 
 /// Sends made while offline, oldest first, bounded.
@@ -160,6 +165,11 @@ impl<T> OfflineQueue<T> {
         self.items.pop_front()
     }
 
+    /// The oldest item, which has the earliest deadline when all share one timeout.
+    pub fn front(&self) -> Option<&T> {
+        self.items.front()
+    }
+
     /// Everything queued, oldest first (to send on reconnect, or to reject on close).
     pub fn drain(&mut self) -> Vec<T> {
         self.items.drain(..).collect()
@@ -171,9 +181,5 @@ impl<T> OfflineQueue<T> {
 
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
-    }
-
-    pub fn capacity(&self) -> usize {
-        self.capacity
     }
 }

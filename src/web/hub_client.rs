@@ -2,7 +2,6 @@
 //! Thin: options in, Promises and events out; the engine (`hub::HubEngine`) decides, the
 //! driver (`hub_driver`) does the I/O.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Function, Promise};
@@ -10,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use super::error::js_error;
-use super::hub_driver::{hub_js_error, now, turn, Call, Inner};
+use super::hub_driver::{hub_js_error, now, Call, Hub, Inner};
 use super::hub_message::{js_to_json, to_message};
 use super::hub_options;
 
@@ -29,7 +28,7 @@ export interface IotHubClientOptions {
   symmetricKey?: string;
   /** Returns a SAS token for `resourceUri` valid until `expiresAt` (unix s), so no key reaches the page. */
   getToken?: (resourceUri: string, expiresAt: number) => string | Promise<string>;
-  /** A ready token; the connection ends at its expiry (it cannot be renewed). */
+  /** A ready token; the connection ends at its expiry (it cannot be renewed): the reconnect that follows fails with `HUB_UNAUTHORIZED` and the client closes. */
   sasToken?: string;
   /** Sent as `model-id` in the CONNECT username (IoT Plug and Play). */
   modelId?: string;
@@ -49,6 +48,10 @@ export interface IotHubClientOptions {
   maxOfflineQueue?: number;
   /** How long a twin request may wait (default 60000 ms). */
   twinTimeoutMs?: number;
+  /** How long each step of connecting may take: token plus WebSocket, CONNACK, SUBACK (default 30000 ms, at most 3600000); then `connect()` rejects with `CONNECT_TIMEOUT` or a reconnect is retried. */
+  openTimeoutMs?: number;
+  /** When set, a `sendEvent` not acknowledged this many ms after the call (queued offline or in flight) rejects with `TIMEOUT`, so every send is bounded. An in-flight one may still reach the hub. Default: no limit (sends wait across reconnects until `close()`). */
+  sendTimeoutMs?: number;
   /** Reconnect backoff: first delay (default 1000 ms) and cap (default 60000 ms); jitter is added. */
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
   /** `DeviceClientType` in the username (default `azure-iot-wasm/{version}`). */
@@ -124,7 +127,7 @@ extern "C" {
 /// `TIMEOUT`, `THROTTLED`, `TWIN_REQUEST_FAILED` (with `status`), `NOT_AUTHORIZED`, …
 #[wasm_bindgen]
 pub struct IotHubClient {
-    inner: Rc<RefCell<Inner>>,
+    inner: Rc<Hub>,
 }
 
 /// A Promise with its settle functions, for the driver to keep.
@@ -146,14 +149,12 @@ impl IotHubClient {
     /// attempt failed (later drops are retried with backoff and reported as events).
     pub async fn connect(options: &IotHubClientOptions) -> Result<IotHubClient, JsValue> {
         let opts = hub_options::parse(options.as_ref())?;
-        let inner = Rc::new(RefCell::new(Inner::new(opts)));
+        let inner = Hub::new(Inner::new(opts));
         let (p, res, rej) = deferred();
-        {
-            let mut i = inner.borrow_mut();
+        inner.post(move |i, _| {
             i.connect_waiter = Some((res, rej));
-            i.engine.start();
-        }
-        turn(&inner, Vec::new());
+            i.engine.start(now());
+        });
         JsFuture::from(p).await?;
         Ok(IotHubClient { inner })
     }
@@ -182,7 +183,7 @@ impl IotHubClient {
             Ok(m) => m,
             Err(e) => return rejected(e).unchecked_into(),
         };
-        self.start(|i| i.engine.send(now(), &msg)).unchecked_into()
+        self.start(move |i| i.engine.send(now(), &msg)).unchecked_into()
     }
 
     /// Reads the whole twin `{desired, reported}`.
@@ -198,7 +199,7 @@ impl IotHubClient {
             return rejected(js_error("INVALID_ARGUMENT", "patch must be an object")).unchecked_into();
         }
         match js_to_json(&patch) {
-            Ok(bytes) => self.start(|i| i.engine.update_reported(now(), bytes)).unchecked_into(),
+            Ok(bytes) => self.start(move |i| i.engine.update_reported(now(), bytes)).unchecked_into(),
             Err(e) => rejected(e).unchecked_into(),
         }
     }
@@ -208,15 +209,12 @@ impl IotHubClient {
     #[wasm_bindgen(js_name = onMessage)]
     pub fn on_message(&self, handler: MessageHandler) {
         let f: Function = handler.unchecked_into();
-        let calls = {
-            let Ok(mut i) = self.inner.try_borrow_mut() else { return };
+        self.inner.post(move |i, _| {
             i.handlers.message = Some(f.clone());
-            i.held_messages
-                .drain(..)
-                .map(|(pkid, m)| Call::Message(f.clone(), pkid, m))
-                .collect()
-        };
-        turn(&self.inner, calls);
+            let held: Vec<_> = i.held_messages.drain(..).collect();
+            i.calls
+                .extend(held.into_iter().map(|(pkid, m)| Call::Message(f.clone(), pkid, m)));
+        });
     }
 
     /// Receives desired-property patches in `$version` order, including changes made while the
@@ -224,15 +222,11 @@ impl IotHubClient {
     #[wasm_bindgen(js_name = onDesiredPropertiesUpdate)]
     pub fn on_desired_properties_update(&self, handler: DesiredHandler) {
         let f: Function = handler.unchecked_into();
-        let calls = {
-            let Ok(mut i) = self.inner.try_borrow_mut() else { return };
+        self.inner.post(move |i, _| {
             i.handlers.desired = Some(f.clone());
-            i.held_desired
-                .drain(..)
-                .map(|(p, v)| Call::Invoke(f.clone(), p, v))
-                .collect()
-        };
-        turn(&self.inner, calls);
+            let held: Vec<_> = i.held_desired.drain(..).collect();
+            i.calls.extend(held.into_iter().map(|(p, v)| Call::Invoke(f.clone(), p, v)));
+        });
     }
 
     /// Handles direct method `name` (`'*'`: any method without its own handler). The handler
@@ -240,80 +234,64 @@ impl IotHubClient {
     /// with `{message}`. Calls with no handler are answered 501.
     #[wasm_bindgen(js_name = onMethod)]
     pub fn on_method(&self, name: String, handler: MethodHandler) {
-        if let Ok(mut i) = self.inner.try_borrow_mut() {
+        let f: Function = handler.unchecked_into();
+        self.inner.post(move |i, _| {
             i.handlers.methods.retain(|(n, _)| *n != name);
-            i.handlers.methods.push((name, handler.unchecked_into()));
-        }
+            i.handlers.methods.push((name, f));
+        });
     }
 
     /// Listens to `connected`, `disconnected` ({code, message, error}), `reconnecting`
     /// ({attempt, delayMs}), `error` (an Error) and `closed`.
     pub fn on(&self, event: EventName, listener: Listener) {
-        if let (Some(name), Ok(mut i)) = (JsValue::from(event).as_string(), self.inner.try_borrow_mut()) {
-            i.handlers.listeners.push((name, listener.unchecked_into()));
+        if let Some(name) = JsValue::from(event).as_string() {
+            let f: Function = listener.unchecked_into();
+            self.inner.post(move |i, _| i.handlers.listeners.push((name, f)));
         }
     }
 
     /// Removes a listener added with `on`.
     pub fn off(&self, event: EventName, listener: Listener) {
         let f: JsValue = listener.into();
-        if let (Some(name), Ok(mut i)) = (JsValue::from(event).as_string(), self.inner.try_borrow_mut()) {
-            i.handlers
-                .listeners
-                .retain(|(n, l)| !(n == &name && JsValue::from(l.clone()) == f));
+        if let Some(name) = JsValue::from(event).as_string() {
+            self.inner.post(move |i, _| {
+                i.handlers
+                    .listeners
+                    .retain(|(n, l)| !(n == &name && JsValue::from(l.clone()) == f))
+            });
         }
     }
 
     /// Whether the client is connected and subscribed right now.
     #[wasm_bindgen(getter)]
     pub fn connected(&self) -> bool {
-        self.inner
-            .try_borrow()
-            .map(|i| i.engine.is_connected())
-            .unwrap_or(false)
+        self.inner.peek().is_some_and(|i| i.engine.is_connected())
     }
 
     /// Disconnects and settles everything pending (rejected with `CLOSED`). Idempotent.
     pub fn close(&self) -> PromiseVoid {
         let (p, res, _) = deferred();
-        let already = {
-            let Ok(mut i) = self.inner.try_borrow_mut() else {
-                return Promise::resolve(&JsValue::UNDEFINED).unchecked_into();
-            };
+        // Posted, never refused: it resolves once the client is closed, whatever it was doing.
+        self.inner.post(move |i, _| {
             if i.engine.is_closed() {
-                true
+                i.calls.push(Call::Settle(res, JsValue::UNDEFINED));
             } else {
-                i.close_waiters.push(res.clone());
+                i.close_waiters.push(res);
                 i.engine.close(now());
-                false
             }
-        };
-        turn(&self.inner, Vec::new());
-        if already {
-            let _ = res.call0(&JsValue::UNDEFINED);
-        }
+        });
         p.unchecked_into()
     }
 }
 
 impl IotHubClient {
     /// Starts an engine operation and returns its Promise, settled by the driver.
-    fn start(&self, f: impl FnOnce(&mut Inner) -> Result<u64, crate::hub::HubError>) -> Promise {
+    fn start(&self, f: impl FnOnce(&mut Inner) -> Result<u64, crate::hub::HubError> + 'static) -> Promise {
         let (p, res, rej) = deferred();
-        let started = match self.inner.try_borrow_mut() {
-            Ok(mut i) => match f(&mut i) {
-                Ok(op) => {
-                    i.waiters.push((op, (res, rej.clone())));
-                    Ok(())
-                }
-                Err(e) => Err(hub_js_error(&e)),
-            },
-            Err(_) => Err(js_error("BUSY", "client is busy")),
-        };
-        if let Err(e) = started {
-            let _ = rej.call1(&JsValue::UNDEFINED, &e);
-        }
-        turn(&self.inner, Vec::new());
+        self.inner.post(move |i, _| match f(i) {
+            Ok(op) => i.waiters.push((op, (res, rej))),
+            Err(e) => i.calls.push(Call::Settle(rej, hub_js_error(&e))),
+        });
         p
     }
 }

@@ -2,14 +2,15 @@
 //! carries out the engine's actions (sockets are opened in `hub_socket`), keeps one timer, and
 //! turns engine events into settled Promises and calls of the application's handlers.
 //!
-//! Design: all state is in `Inner` behind `Rc<RefCell<_>>`; socket listeners, timers and tasks
-//! hold a `Weak` and the socket `epoch`, so news from a replaced socket is ignored. Every input
-//! ends in one `turn`: actions are carried out and events collected under the borrow, then the
-//! borrow is released and JS is called (resolve/reject, handlers), which may call back in.
+//! Design: `Inner` runs on the `mailbox` turn loop shared with `mqtt_driver`: every input
+//! (API call, socket event, timer, opened socket, handler result) is posted and applied in a
+//! turn; socket writes and drops, socket opens and every call of application code (resolve/
+//! reject, handlers) happen after the state is released, and may post more. Socket listeners,
+//! timers and tasks hold a `Weak` and the socket `epoch`, so news from a replaced socket is
+//! ignored.
 
-use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::rc::{Rc, Weak};
+use std::rc::Weak;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
@@ -18,9 +19,10 @@ use wasm_bindgen_futures::{spawn_local, JsFuture};
 use super::error::{js_error, js_service_error, ServiceDetails};
 use super::hub_message::{c2d_to_js, json_to_js};
 use super::hub_options::{Credential, HubOptions};
-use super::js::{get_str, now_ms, object, set};
-use super::mqtt_socket::{Socket, SocketFactory};
-use super::timer::Timeout;
+pub(crate) use super::js::now_ms_u64 as now;
+use super::js::{get_str, object, set};
+use super::mailbox::{Alarm, Driven, Effects, Mailbox};
+use super::mqtt_socket::{Socket, SocketEvent, SocketFactory};
 use crate::hub::{Action, HubEngine, HubError, HubEvent, TwinOutcome};
 use crate::mqtt::MqttError;
 
@@ -56,8 +58,11 @@ pub(crate) struct Inner {
     pub(crate) epoch: u32,
     /// The token of the socket being opened, until its `open` event.
     pub(crate) pending_token: Option<String>,
-    pub(crate) open_timer: Option<Timeout>,
-    timer: Option<(u64, Timeout)>,
+    alarm: Alarm,
+    /// Sockets to drop once the state is released (dropping one calls into its JS object).
+    dead: Vec<Socket>,
+    /// Calls of application code to make once the state is released.
+    pub calls: Vec<Call>,
     /// Pending sends and twin calls by op, oldest first. A Vec, not a HashMap: ops settle
     /// nearly in order, and hashbrown + SipHash cost ~4 KB of wasm (bench/size.md).
     pub waiters: Vec<(u64, Waiter)>,
@@ -69,9 +74,8 @@ pub(crate) struct Inner {
     pub held_desired: VecDeque<(JsValue, JsValue)>,
 }
 
-pub(crate) fn now() -> u64 {
-    now_ms().max(0.0) as u64
-}
+/// The hub client's shared state and inbox.
+pub(crate) type Hub = Mailbox<Inner>;
 
 /// A `HubError` as a JS `Error` with `code` (and `status` when the hub gave one).
 pub(crate) fn hub_js_error(e: &HubError) -> JsValue {
@@ -100,8 +104,9 @@ impl Inner {
             socket: None,
             epoch: 0,
             pending_token: None,
-            open_timer: None,
-            timer: None,
+            alarm: Alarm::default(),
+            dead: Vec::new(),
+            calls: Vec::new(),
             waiters: Vec::new(),
             connect_waiter: None,
             close_waiters: Vec::new(),
@@ -112,11 +117,19 @@ impl Inner {
         }
     }
 
+    /// Forgets the current socket (dropped after the turn) and starts a new epoch, so a late
+    /// open or event of the old one is ignored.
     pub(crate) fn drop_socket(&mut self) {
-        self.socket = None;
+        if let Some(s) = self.socket.take() {
+            self.dead.push(s);
+        }
         self.pending_token = None;
-        self.open_timer = None;
         self.epoch = self.epoch.wrapping_add(1);
+    }
+
+    /// Drops a socket no longer wanted, after the turn.
+    pub(crate) fn discard(&mut self, socket: Socket) {
+        self.dead.push(socket);
     }
 
     fn take_waiter(&mut self, op: u64) -> Option<Waiter> {
@@ -124,7 +137,13 @@ impl Inner {
         Some(self.waiters.remove(i).1)
     }
 
-    fn emit(&self, name: &str, arg: JsValue, calls: &mut Vec<Call>) {
+    pub(crate) fn emit(&mut self, name: &str, arg: JsValue) {
+        let mut calls = Vec::new();
+        self.emit_into(name, arg, &mut calls);
+        self.calls.append(&mut calls);
+    }
+
+    fn emit_into(&self, name: &str, arg: JsValue, calls: &mut Vec<Call>) {
         for (n, f) in &self.handlers.listeners {
             if n == name {
                 calls.push(Call::Invoke(f.clone(), arg.clone(), JsValue::UNDEFINED));
@@ -132,14 +151,20 @@ impl Inner {
         }
     }
 
-    fn dispatch(&mut self, ev: HubEvent, calls: &mut Vec<Call>) {
+    fn dispatch(&mut self, ev: HubEvent) {
+        let calls = &mut Vec::new();
+        self.dispatch_into(ev, calls);
+        self.calls.append(calls);
+    }
+
+    fn dispatch_into(&mut self, ev: HubEvent, calls: &mut Vec<Call>) {
         match ev {
             HubEvent::Connected => {
                 self.ever_connected = true;
                 if let Some((resolve, _)) = self.connect_waiter.take() {
                     calls.push(Call::Settle(resolve, JsValue::UNDEFINED));
                 }
-                self.emit("connected", JsValue::UNDEFINED, calls);
+                self.emit_into("connected", JsValue::UNDEFINED, calls);
             }
             HubEvent::Disconnected { reason, message } => {
                 let err = js_error(reason, &message);
@@ -154,13 +179,13 @@ impl Inner {
                 set(&info, "code", &JsValue::from_str(reason));
                 set(&info, "message", &JsValue::from_str(&message));
                 set(&info, "error", &err);
-                self.emit("disconnected", info, calls);
+                self.emit_into("disconnected", info, calls);
             }
             HubEvent::Reconnecting { attempt, delay_ms } => {
                 let info = object();
                 set(&info, "attempt", &JsValue::from_f64(attempt as f64));
                 set(&info, "delayMs", &JsValue::from_f64(delay_ms as f64));
-                self.emit("reconnecting", info, calls);
+                self.emit_into("reconnecting", info, calls);
             }
             HubEvent::SendDone { op, result } => {
                 if let Some((resolve, reject)) = self.take_waiter(op) {
@@ -223,10 +248,9 @@ impl Inner {
                     }
                 }
             }
-            HubEvent::Error(e) => self.emit("error", hub_js_error(&e), calls),
+            HubEvent::Error(e) => self.emit_into("error", hub_js_error(&e), calls),
             HubEvent::Closed => {
                 self.drop_socket();
-                self.timer = None;
                 if let Some((_, reject)) = self.connect_waiter.take() {
                     calls.push(Call::Settle(
                         reject,
@@ -239,18 +263,7 @@ impl Inner {
                 for f in self.close_waiters.drain(..) {
                     calls.push(Call::Settle(f, JsValue::UNDEFINED));
                 }
-                self.emit("closed", JsValue::UNDEFINED, calls);
-            }
-        }
-    }
-
-    fn rearm(&mut self, weak: Weak<RefCell<Inner>>) {
-        match self.engine.poll_timeout() {
-            None => self.timer = None,
-            Some(d) if self.timer.as_ref().map(|(t, _)| *t) == Some(d) => {}
-            Some(d) => {
-                let delay = d.saturating_sub(now()) as f64;
-                self.timer = Some((d, Timeout::new(delay, move || on_timer(&weak))));
+                self.emit_into("closed", JsValue::UNDEFINED, calls);
             }
         }
     }
@@ -272,89 +285,103 @@ impl Drop for Inner {
     }
 }
 
-/// One turn: carry out the engine's actions, collect its events, re-arm the timer; then, with
-/// no borrow held, start socket opens and make the JS calls.
-pub(crate) fn turn(rc: &Rc<RefCell<Inner>>, mut calls: Vec<Call>) {
-    let mut opens = Vec::new();
-    {
-        let Ok(mut i) = rc.try_borrow_mut() else { return };
+impl Driven for Inner {
+    /// Carries out the engine's actions and dispatches its events until it is quiet; socket
+    /// opens, writes, drops and application calls go to `fx`, for after the borrow.
+    fn pump(&mut self, fx: &mut Effects, me: &Weak<Hub>) {
         loop {
             let mut busy = false;
-            while let Some(a) = i.engine.poll_action() {
+            while let Some(a) = self.engine.poll_action() {
                 busy = true;
                 match a {
                     Action::Open => {
-                        i.drop_socket();
-                        opens.push(i.epoch);
+                        self.drop_socket();
+                        let (me, epoch) = (me.clone(), self.epoch);
+                        // Superseded by a later `Open` before it runs, it returns at once.
+                        fx.later(move || spawn_local(super::hub_socket::open_socket(me, epoch)));
                     }
                     Action::Transmit(bytes) => {
-                        let failed = i.socket.as_ref().map(|s| s.send(&bytes)).and_then(Result::err);
-                        if let Some(e) = failed {
-                            i.drop_socket();
-                            i.engine.handle_closed(now(), e);
+                        if let Some(s) = &self.socket {
+                            fx.send(self.epoch, s, bytes);
                         }
                     }
                     Action::CloseSocket => {
-                        if i.socket.is_some() || i.pending_token.is_some() {
-                            i.drop_socket();
-                            i.engine.handle_closed(now(), MqttError::Closed);
+                        // Also while a token or socket is still awaited: the new epoch voids it.
+                        let had = self.socket.is_some() || self.pending_token.is_some();
+                        self.drop_socket();
+                        if had {
+                            self.engine.handle_closed(now(), MqttError::Closed);
                         }
                     }
                 }
             }
-            while let Some(ev) = i.engine.poll_event() {
+            while let Some(ev) = self.engine.poll_event() {
                 busy = true;
-                i.dispatch(ev, &mut calls);
+                self.dispatch(ev);
             }
             if !busy {
                 break;
             }
         }
-        // An `Open` superseded by a later one in the same turn is not started.
-        let epoch = i.epoch;
-        opens.retain(|e| *e == epoch);
-        i.rearm(Rc::downgrade(rc));
+        for s in self.dead.drain(..) {
+            fx.drop_socket(s);
+        }
+        let calls = std::mem::take(&mut self.calls);
+        if !calls.is_empty() {
+            let me = me.clone();
+            fx.later(move || calls.into_iter().for_each(|c| run(&me, c)));
+        }
+        self.alarm.set(self.engine.poll_timeout(), me);
     }
-    for epoch in opens {
-        spawn_local(super::hub_socket::open_socket(Rc::downgrade(rc), epoch));
+
+    fn socket_event(&mut self, epoch: u32, ev: SocketEvent, _: &mut Effects) {
+        super::hub_socket::on_socket_event(self, epoch, ev);
     }
-    for c in calls {
-        run(rc, c);
+
+    fn send_failed(&mut self, epoch: u32, err: MqttError, _: &mut Effects) {
+        if self.epoch == epoch && self.socket.is_some() {
+            self.drop_socket();
+            self.engine.handle_closed(now(), err);
+        }
+    }
+
+    fn timer_fired(&mut self, _: &mut Effects) {
+        self.engine.handle_timeout(now());
+    }
+
+    fn alarm(&mut self) -> &mut Alarm {
+        &mut self.alarm
     }
 }
 
-fn run(rc: &Rc<RefCell<Inner>>, call: Call) {
+fn run(me: &Weak<Hub>, call: Call) {
     match call {
         Call::Settle(f, v) => {
             let _ = f.call1(&JsValue::UNDEFINED, &v);
         }
         Call::Invoke(f, a, b) => {
             if let Err(e) = f.call2(&JsValue::UNDEFINED, &a, &b) {
-                report_handler_error(rc, e);
+                report_handler_error(me, e);
             }
         }
         Call::Message(f, pkid, msg) => {
-            let weak = Rc::downgrade(rc);
+            let me = me.clone();
             spawn_local(async move {
-                let outcome = settle(f.call1(&JsValue::UNDEFINED, &msg)).await;
-                let Some(rc) = weak.upgrade() else { return };
+                let outcome = handler_result(f.call1(&JsValue::UNDEFINED, &msg)).await;
                 if let Err(e) = outcome {
-                    report_handler_error(&rc, e);
+                    report_handler_error(&me, e);
                 }
                 // PUBACK after the handler returns (§5.5); MQTT cannot reject, so a failed
                 // handler completes the message too rather than have it redelivered forever.
-                if let Some(id) = pkid {
-                    if let Ok(mut i) = rc.try_borrow_mut() {
-                        i.engine.ack_message(now(), id);
-                    }
-                    turn(&rc, Vec::new());
+                if let (Some(id), Some(rc)) = (pkid, me.upgrade()) {
+                    rc.post(move |i, _| i.engine.ack_message(now(), id));
                 }
             });
         }
         Call::Method(f, rid, req) => {
-            let weak = Rc::downgrade(rc);
+            let me = me.clone();
             spawn_local(async move {
-                let (status, payload) = match settle(f.call1(&JsValue::UNDEFINED, &req)).await {
+                let (status, payload) = match handler_result(f.call1(&JsValue::UNDEFINED, &req)).await {
                     Ok(v) => {
                         let status = super::js::get_f64(&v, "status")
                             .filter(|s| s.fract() == 0.0 && (0.0..=65535.0).contains(s))
@@ -370,43 +397,27 @@ fn run(rc: &Rc<RefCell<Inner>>, call: Call) {
                         (500, message_json(&msg).into_bytes())
                     }
                 };
-                let Some(rc) = weak.upgrade() else { return };
-                if let Ok(mut i) = rc.try_borrow_mut() {
-                    i.engine.respond_method(now(), &rid, status, &payload);
+                if let Some(rc) = me.upgrade() {
+                    rc.post(move |i, _| i.engine.respond_method(now(), &rid, status, &payload));
                 }
-                turn(&rc, Vec::new());
             });
         }
     }
 }
 
 /// Awaits a handler's result when it is a Promise (or thenable via `Promise.resolve`).
-pub(crate) async fn settle(r: Result<JsValue, JsValue>) -> Result<JsValue, JsValue> {
+pub(crate) async fn handler_result(r: Result<JsValue, JsValue>) -> Result<JsValue, JsValue> {
     let v = r?;
     JsFuture::from(Promise::resolve(&v)).await
 }
 
-fn report_handler_error(rc: &Rc<RefCell<Inner>>, e: JsValue) {
-    let mut calls = Vec::new();
-    if let Ok(i) = rc.try_borrow() {
-        let msg = get_str(&e, "message").unwrap_or_else(|| "handler threw".into());
-        let err = js_error("HANDLER_ERROR", &msg);
-        set(&err, "cause", &e);
-        i.emit("error", err, &mut calls);
-    }
-    for c in calls {
-        run(rc, c);
-    }
-}
-
-fn on_timer(weak: &Weak<RefCell<Inner>>) {
-    let Some(rc) = weak.upgrade() else { return };
-    {
-        let Ok(mut i) = rc.try_borrow_mut() else { return };
-        i.timer = None;
-        i.engine.handle_timeout(now());
-    }
-    turn(&rc, Vec::new());
+/// A handler threw: the application hears it as an `error` event (code `HANDLER_ERROR`).
+fn report_handler_error(me: &Weak<Hub>, e: JsValue) {
+    let Some(rc) = me.upgrade() else { return };
+    let msg = get_str(&e, "message").unwrap_or_else(|| "handler threw".into());
+    let err = js_error("HANDLER_ERROR", &msg);
+    set(&err, "cause", &e);
+    rc.post(move |i, _| i.emit("error", err));
 }
 
 /// `{"message":"…"}`, the body of a method answer the library writes itself.

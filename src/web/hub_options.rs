@@ -9,7 +9,7 @@ use js_sys::Function;
 use wasm_bindgen::JsValue;
 
 use super::error::js_error;
-use super::js::{get, get_f64, get_fn, get_str, positive_integer};
+use super::js::{get, get_fn, get_str, whole_number};
 use super::mqtt_socket::SocketFactory;
 use crate::hub::{ConnectionString, EngineOptions, HubError, Identity};
 use crate::retry::Backoff;
@@ -31,7 +31,8 @@ pub struct HubOptions {
     pub url: String,
     pub factory: SocketFactory,
     pub token_ttl_secs: u64,
-    /// How long a socket may take to open, ms.
+    /// How long getting a token plus opening the socket may take, ms (the engine's
+    /// `connect_timeout_ms` bounds the same phase and then CONNACK and SUBACK).
     pub open_timeout_ms: u64,
 }
 
@@ -45,15 +46,9 @@ fn bad(msg: &str) -> JsValue {
 
 /// A whole number option within `lo..=hi`, or the default when absent.
 fn number(o: &JsValue, key: &str, default: u64, lo: u64, hi: u64) -> Result<u64, JsValue> {
-    let v = get(o, key);
-    if v.is_undefined() || v.is_null() {
-        return Ok(default);
-    }
-    v.as_f64()
-        .and_then(positive_integer)
-        .filter(|n| (lo..=hi).contains(n))
-        .ok_or_else(|| bad(&format!("{key} must be a whole number from {lo} to {hi}")))
+    Ok(whole_number(o, key, lo, hi)?.unwrap_or(default))
 }
+
 
 pub fn parse(o: &JsValue) -> Result<HubOptions, JsValue> {
     if !o.is_object() {
@@ -61,8 +56,12 @@ pub fn parse(o: &JsValue) -> Result<HubOptions, JsValue> {
     }
     let mut key = get_str(o, "symmetricKey");
     let mut fixed = get_str(o, "sasToken");
+    let mut gateway = None;
     let (host, device, module) = if let Some(cs) = get_str(o, "connectionString") {
         let cs = ConnectionString::parse(&cs).map_err(hub_err)?;
+        if cs.gateway_host_name.is_some() {
+            gateway = Some(crate::hub::websocket_url(cs.connect_host()));
+        }
         key = key.or(cs.shared_access_key);
         fixed = fixed.or(cs.shared_access_signature);
         (cs.host_name, cs.device_id, cs.module_id)
@@ -96,7 +95,10 @@ pub fn parse(o: &JsValue) -> Result<HubOptions, JsValue> {
         }
     };
 
-    let url = get_str(o, "url").unwrap_or_else(|| identity.websocket_url());
+    let url = get_str(o, "url")
+        .or(gateway)
+        .unwrap_or_else(|| identity.websocket_url());
+    let renew_tokens = !matches!(credential, Credential::Fixed(_));
     let mut engine = EngineOptions::new(identity);
     engine.model_id = get_str(o, "modelId");
     engine.client_type = get_str(o, "clientType");
@@ -110,12 +112,20 @@ pub fn parse(o: &JsValue) -> Result<HubOptions, JsValue> {
     let cap = number(&r, "maxDelayMs", engine.reconnect.backoff.cap_ms, 1, 3_600_000)?;
     engine.reconnect.backoff = Backoff::new(base, cap.max(base));
     engine.jitter = Box::new(js_sys::Math::random);
+    // Bounded well below setTimeout's 2^31-1 ms ceiling: an hour is already generous.
+    let open_timeout_ms = number(o, "openTimeoutMs", 30_000, 100, 3_600_000)?;
+    engine.connect_timeout_ms = open_timeout_ms;
+    engine.send_timeout_ms = whole_number(o, "sendTimeoutMs", 100, 86_400_000)?;
+    let token_ttl_secs = number(o, "tokenTtlSeconds", 3600, 5, 365 * 24 * 3600)?;
+    engine.renew_tokens = renew_tokens;
+    // Renew no more often than once a minute, or at 80% of a shorter TTL (test set-ups).
+    engine.min_renew_interval_ms = (token_ttl_secs * 800).min(60_000);
     Ok(HubOptions {
         engine,
         credential,
         url,
         factory: SocketFactory::from_options(o),
-        token_ttl_secs: number(o, "tokenTtlSeconds", 3600, 5, 365 * 24 * 3600)?,
-        open_timeout_ms: get_f64(o, "openTimeoutMs").and_then(positive_integer).unwrap_or(30_000),
+        token_ttl_secs,
+        open_timeout_ms,
     })
 }

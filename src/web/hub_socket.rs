@@ -1,24 +1,30 @@
 //! Opening the hub client's sockets: a token first (signed from the key, or from `getToken`),
 //! then a WebSocket through the factory of `mqtt_socket`; and the socket's events, fed to the
 //! engine. Every step checks the socket `epoch`, so news from a replaced socket is ignored.
+//!
+//! Design: the open runs as a task with no state borrowed, since `getToken`, the factory and
+//! the socket's `addEventListener` are application JS. Each Promise it awaits is raced against
+//! the open deadline (`openTimeoutMs`), so the task always ends; the engine keeps the same
+//! deadline for the phase, so the client moves on even if the task were stuck.
 
-use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use std::rc::Weak;
 
+use js_sys::Promise;
 use wasm_bindgen::JsValue;
 
-use super::hub_driver::{now, settle, turn, Inner};
+use super::hub_driver::{now, Hub, Inner};
 use super::hub_options::Credential;
 use super::js::get_str;
+use super::mailbox::socket_listener;
 use super::mqtt_socket::{Socket, SocketEvent};
-use super::timer::Timeout;
+use super::timer::within;
 use crate::mqtt::MqttError;
 
-/// Gets a token, opens the socket and attaches it; the engine hears `handle_opened` on the
-/// socket's `open` (or at once for an already-open Workers socket).
-pub(crate) async fn open_socket(weak: Weak<RefCell<Inner>>, epoch: u32) {
-    let Some((credential, url, factory, ttl, open_timeout, resource)) = weak.upgrade().and_then(|rc| {
-        let i = rc.try_borrow().ok()?;
+/// Gets a token, opens the socket and attaches it, then posts the result; the engine hears
+/// `handle_opened` on the socket's `open` (or at once for an already-open Workers socket).
+pub(crate) async fn open_socket(me: Weak<Hub>, epoch: u32) {
+    let Some((credential, url, factory, ttl, open_timeout, resource)) = me.upgrade().and_then(|rc| {
+        let i = rc.peek()?;
         (i.epoch == epoch).then(|| {
             (
                 i.credential.clone(),
@@ -32,6 +38,8 @@ pub(crate) async fn open_socket(weak: Weak<RefCell<Inner>>, epoch: u32) {
     }) else {
         return;
     };
+    let deadline = now().saturating_add(open_timeout);
+    let left = move || deadline.saturating_sub(now()) as f64;
     let expiry = now() / 1000 + ttl;
     let token = match credential {
         Credential::Key(k) => resource
@@ -44,101 +52,92 @@ pub(crate) async fn open_socket(weak: Weak<RefCell<Inner>>, epoch: u32) {
                 &JsValue::from_str(&resource.resource_uri()),
                 &JsValue::from_f64(expiry as f64),
             );
-            match settle(r).await {
-                Ok(v) => v
-                    .as_string()
-                    .ok_or_else(|| MqttError::SocketError("getToken did not return a string".into())),
-                Err(e) => Err(MqttError::SocketError(format!(
-                    "getToken failed: {}",
-                    get_str(&e, "message").unwrap_or_default()
-                ))),
+            match r {
+                Ok(v) => match within(&Promise::resolve(&v), left()).await {
+                    None => Err(MqttError::ConnectTimeout),
+                    Some(Ok(v)) => v
+                        .as_string()
+                        .ok_or_else(|| MqttError::SocketError("getToken did not return a string".into())),
+                    Some(Err(e)) => Err(provider_failed(&e)),
+                },
+                Err(e) => Err(provider_failed(&e)),
             }
         }
     };
-    let raw = match token {
-        Ok(_) => Some(factory.open(&url).await),
-        Err(_) => None,
+    let opened = match token {
+        Ok(token) => factory.open(&url, left()).await.map(|raw| {
+            let socket = Socket::attach(raw, socket_listener(me.clone(), epoch));
+            let open = socket.is_open();
+            (token, socket, open)
+        }),
+        Err(e) => Err(e),
     };
-    let Some(rc) = weak.upgrade() else { return };
-    {
-        let Ok(mut i) = rc.try_borrow_mut() else { return };
-        if i.epoch != epoch {
-            if let Some(Ok(raw)) = raw {
-                Socket::discard(raw);
+    // Gone: the socket (if any) is dropped here, which closes it.
+    let Some(rc) = me.upgrade() else { return };
+    rc.post(move |i, _| i.opened(epoch, opened));
+}
+
+fn provider_failed(e: &JsValue) -> MqttError {
+    MqttError::SocketError(format!(
+        "getToken failed: {}",
+        get_str(e, "message").or_else(|| e.as_string()).unwrap_or_default()
+    ))
+}
+
+impl Inner {
+    /// The open task's result for connection `epoch`.
+    fn opened(&mut self, epoch: u32, opened: Result<(String, Socket, bool), MqttError>) {
+        if self.epoch != epoch {
+            if let Ok((_, socket, _)) = opened {
+                self.discard(socket);
             }
             return;
         }
-        match (token, raw) {
-            (Ok(token), Some(Ok(raw))) => {
-                let w = weak.clone();
-                let socket = Socket::attach(raw, Rc::new(move |ev| on_socket_event(&w, epoch, ev)));
-                let open = socket.is_open();
-                i.socket = Some(socket);
+        match opened {
+            Ok((token, socket, open)) => {
+                self.socket = Some(socket);
                 if open {
-                    i.engine.handle_opened(now(), token);
+                    self.engine.handle_opened(now(), token);
                 } else {
-                    i.pending_token = Some(token);
-                    let w = weak.clone();
-                    i.open_timer = Some(Timeout::new(open_timeout as f64, move || on_open_timeout(&w, epoch)));
+                    // The engine's open deadline still runs until the `open` event.
+                    self.pending_token = Some(token);
                 }
             }
-            (Err(e), _) | (Ok(_), Some(Err(e))) => i.engine.handle_open_failed(now(), e),
-            (Ok(_), None) => {}
+            Err(e) => self.engine.handle_open_failed(now(), e),
         }
     }
-    turn(&rc, Vec::new());
 }
 
-fn on_open_timeout(weak: &Weak<RefCell<Inner>>, epoch: u32) {
-    let Some(rc) = weak.upgrade() else { return };
-    {
-        let Ok(mut i) = rc.try_borrow_mut() else { return };
-        if i.epoch != epoch || i.pending_token.is_none() {
-            return;
-        }
-        i.drop_socket();
-        i.engine.handle_open_failed(now(), MqttError::ConnectTimeout);
+pub(crate) fn on_socket_event(i: &mut Inner, epoch: u32, ev: SocketEvent) {
+    if i.epoch != epoch || i.socket.is_none() {
+        return;
     }
-    turn(&rc, Vec::new());
-}
-
-fn on_socket_event(weak: &Weak<RefCell<Inner>>, epoch: u32, ev: SocketEvent) {
-    let Some(rc) = weak.upgrade() else { return };
-    {
-        let Ok(mut i) = rc.try_borrow_mut() else { return };
-        if i.epoch != epoch || i.socket.is_none() {
-            return;
+    match ev {
+        SocketEvent::Open => {
+            if let Some(token) = i.pending_token.take() {
+                i.engine.handle_opened(now(), token);
+            }
         }
-        match ev {
-            SocketEvent::Open => {
-                if let Some(token) = i.pending_token.take() {
-                    i.open_timer = None;
-                    i.engine.handle_opened(now(), token);
-                }
-            }
-            SocketEvent::Message(bytes) => i.engine.handle_bytes(now(), &bytes),
-            SocketEvent::NonBinaryMessage => {
-                i.drop_socket();
-                i.engine
-                    .handle_closed(now(), MqttError::Protocol("non-binary websocket message"));
-            }
-            // A close event follows and carries the code.
-            SocketEvent::Error => {}
-            SocketEvent::Close { code, reason } => {
-                let opening = i.pending_token.is_some();
-                i.drop_socket();
-                if opening {
-                    let code = code.map(|c| format!(" (close code {c})")).unwrap_or_default();
-                    i.engine.handle_open_failed(
-                        now(),
-                        MqttError::SocketError(format!("websocket closed before it opened{code}")),
-                    );
-                } else {
-                    i.engine
-                        .handle_closed(now(), MqttError::ConnectionLost { code, reason });
-                }
+        SocketEvent::Message(bytes) => i.engine.handle_bytes(now(), &bytes),
+        SocketEvent::NonBinaryMessage => {
+            i.drop_socket();
+            i.engine
+                .handle_closed(now(), MqttError::Protocol("non-binary websocket message"));
+        }
+        // A close event follows and carries the code.
+        SocketEvent::Error => {}
+        SocketEvent::Close { code, reason } => {
+            let opening = i.pending_token.is_some();
+            i.drop_socket();
+            if opening {
+                let code = code.map(|c| format!(" (close code {c})")).unwrap_or_default();
+                i.engine.handle_open_failed(
+                    now(),
+                    MqttError::SocketError(format!("websocket closed before it opened{code}")),
+                );
+            } else {
+                i.engine.handle_closed(now(), MqttError::ConnectionLost { code, reason });
             }
         }
     }
-    turn(&rc, Vec::new());
 }

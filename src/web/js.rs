@@ -47,3 +47,26 @@ pub fn positive_integer(v: f64) -> Option<u64> {
 pub fn now_ms() -> f64 {
     js_sys::Date::now()
 }
+
+/// `now_ms()` as the whole milliseconds the sans-I/O cores take (a clock before 1970 reads 0).
+/// The one place the drivers (hub, MQTT, provisioning) read the time from.
+pub fn now_ms_u64() -> u64 {
+    now_ms().max(0.0) as u64
+}
+
+/// An optional whole-number option within `lo..=hi`: `None` when absent (`undefined`/`null`),
+/// an `INVALID_ARGUMENT` error for anything else out of range. Shared by every options reader
+/// so they agree on what a number is (no fractions, no NaN) and word the error alike.
+pub fn whole_number(o: &JsValue, key: &str, lo: u64, hi: u64) -> Result<Option<u64>, JsValue> {
+    let v = get(o, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    // `hi` is at most 2^53 in practice, so the f64 comparisons below are exact.
+    v.as_f64()
+        .filter(|n| n.is_finite() && n.fract() == 0.0 && *n >= lo as f64 && *n <= hi as f64)
+        .map(|n| Some(n as u64))
+        .ok_or_else(|| {
+            super::error::js_error("INVALID_ARGUMENT", &format!("{key} must be a whole number from {lo} to {hi}"))
+        })
+}

@@ -11,6 +11,7 @@ pub mod hub_message;
 pub mod hub_options;
 pub mod hub_socket;
 pub mod js;
+mod mailbox;
 pub mod mqtt_client;
 pub mod mqtt_driver;
 mod mqtt_oneshot;

@@ -21,7 +21,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::error::{js_error, js_service_error, ServiceDetails};
-use super::js::{get, get_bool, get_f64, get_str, object, set};
+use super::js::{get_bool, get_f64, get_str, object, set, whole_number};
 use super::mqtt_driver::{DriverEvent, MqttDriver};
 use super::mqtt_socket::SocketFactory;
 use crate::mqtt::{MqttError, QoS, SessionOptions};
@@ -45,7 +45,7 @@ export interface MqttConnectOptions {
   keepAlive?: number;
   /** Default true. */
   cleanSession?: boolean;
-  /** Ms to wait for the socket to open and for CONNACK, default 30000. */
+  /** Ms to wait for the socket (factory, handshake) and CONNACK together, default 30000, at most 3600000. */
   connectTimeout?: number;
   /** Most unacknowledged QoS 1 publishes on the wire, default 32. */
   maxInflight?: number;
@@ -83,15 +83,8 @@ fn qos_option(options: &JsValue) -> Result<QoS, JsValue> {
     }
 }
 
-fn uint_option(options: &JsValue, key: &str, max: f64) -> Result<Option<f64>, JsValue> {
-    let v = get(options, key);
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
-    match v.as_f64() {
-        Some(n) if n.is_finite() && n >= 0.0 && n <= max && n.fract() == 0.0 => Ok(Some(n)),
-        _ => Err(bad(&format!("{key} must be a whole number from 0 to {}", max as u64))),
-    }
+fn busy() -> JsValue {
+    js_error("BUSY", "client is busy")
 }
 
 fn session_options(o: &JsValue) -> Result<SessionOptions, JsValue> {
@@ -104,16 +97,17 @@ fn session_options(o: &JsValue) -> Result<SessionOptions, JsValue> {
         password: get_str(o, "password"),
         ..Default::default()
     };
-    if let Some(k) = uint_option(o, "keepAlive", 65535.0)? {
+    if let Some(k) = whole_number(o, "keepAlive", 0, 65535)? {
         s.keep_alive_secs = k as u16;
     }
     if let Some(c) = get_bool(o, "cleanSession") {
         s.clean_session = c;
     }
-    if let Some(t) = uint_option(o, "connectTimeout", 9.0e15)? {
-        s.connect_timeout_ms = t as u64;
+    // Bounded well below setTimeout's 2^31-1 ms ceiling: an hour is already generous.
+    if let Some(t) = whole_number(o, "connectTimeout", 1, 3_600_000)? {
+        s.connect_timeout_ms = t;
     }
-    if let Some(m) = uint_option(o, "maxInflight", 65535.0)? {
+    if let Some(m) = whole_number(o, "maxInflight", 0, 65535)? {
         s.max_inflight = (m as usize).max(1);
     }
     Ok(s)
@@ -145,7 +139,8 @@ fn filter_list(v: &JsValue) -> Result<Vec<String>, JsValue> {
 
 impl MqttClient {
     fn driver(&self) -> Result<MqttDriver, JsValue> {
-        self.inner.borrow().driver.clone().ok_or_else(|| MqttError::NotConnected.into())
+        let c = self.inner.try_borrow().map_err(|_| busy())?;
+        c.driver.clone().ok_or_else(|| MqttError::NotConnected.into())
     }
 }
 
@@ -153,9 +148,9 @@ fn on_driver_event(client: &std::rc::Weak<RefCell<ClientInner>>, ev: DriverEvent
     let Some(client) = client.upgrade() else { return };
     match ev {
         DriverEvent::Message(p) => {
-            let (handler, driver) = {
-                let c = client.borrow();
-                (c.on_message.clone(), c.driver.clone())
+            let (handler, driver) = match client.try_borrow() {
+                Ok(c) => (c.on_message.clone(), c.driver.clone()),
+                Err(_) => (None, None),
             };
             if let Some(h) = handler {
                 let meta = object();
@@ -171,9 +166,9 @@ fn on_driver_event(client: &std::rc::Weak<RefCell<ClientInner>>, ev: DriverEvent
             }
         }
         DriverEvent::Disconnected(err) => {
-            let (handler, driver) = {
-                let mut c = client.borrow_mut();
-                (c.on_close.clone(), c.driver.take())
+            let (handler, driver) = match client.try_borrow_mut() {
+                Ok(mut c) => (c.on_close.clone(), c.driver.take()),
+                Err(_) => (None, None),
             };
             // One connection per connect(): settle the publishes still waiting for PUBACK.
             if let Some(d) = driver {
@@ -197,7 +192,7 @@ impl MqttClient {
     /// `on('message', (topic, payload: Uint8Array, {qos, retain, dup}) => …)` or
     /// `on('close', (error) => …)`; a later call replaces the handler.
     pub fn on(&self, event: &str, handler: Function) -> Result<(), JsValue> {
-        let mut c = self.inner.borrow_mut();
+        let mut c = self.inner.try_borrow_mut().map_err(|_| busy())?;
         match event {
             "message" => c.on_message = Some(handler),
             "close" => c.on_close = Some(handler),
@@ -218,7 +213,7 @@ impl MqttClient {
     ) -> Promise {
         let setup = (|| {
             let opts = session_options(&options)?;
-            let mut c = self.inner.borrow_mut();
+            let mut c = self.inner.try_borrow_mut().map_err(|_| busy())?;
             if c.driver.is_some() {
                 return Err(bad("already connected: call end() first"));
             }
@@ -238,7 +233,9 @@ impl MqttClient {
                     Ok(r)
                 }
                 Err(e) => {
-                    inner.borrow_mut().driver = None;
+                    if let Ok(mut c) = inner.try_borrow_mut() {
+                        c.driver = None;
+                    }
                     Err(e.into())
                 }
             }
@@ -307,7 +304,7 @@ impl MqttClient {
     /// Sends DISCONNECT and closes; pending promises reject with `CLOSED`. Always resolves.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn end(&self) -> Promise {
-        let driver = self.inner.borrow().driver.clone();
+        let driver = self.inner.try_borrow().ok().and_then(|c| c.driver.clone());
         if let Some(d) = driver {
             d.close();
         }
@@ -316,6 +313,8 @@ impl MqttClient {
 
     #[wasm_bindgen(getter)]
     pub fn connected(&self) -> bool {
-        self.inner.borrow().driver.as_ref().is_some_and(MqttDriver::is_connected)
+        self.inner
+            .try_borrow()
+            .is_ok_and(|c| c.driver.as_ref().is_some_and(MqttDriver::is_connected))
     }
 }

@@ -1,5 +1,7 @@
 //! `MqttDriver`: runs one `mqtt::Session` over a WebSocket, with the JS clock and timers.
-//! This is the Rust API the DPS-over-MQTT and IoT Hub clients build on.
+//! The Rust API of the DPS-over-MQTT client (`provision_mqtt`) and of `MqttClient`; the IoT Hub
+//! client has its own driver (`hub_driver`) over `hub::HubEngine`, and shares with this one
+//! the socket (`mqtt_socket`) and the turn loop (`mailbox`).
 //!
 //! ```ignore
 //! let driver = MqttDriver::new(SessionOptions { client_id, username, password, ..Default::default() },
@@ -14,27 +16,26 @@
 //! driver.close();
 //! ```
 //!
-//! Futures: `connect` settles on CONNACK (or the failure), QoS 1 `publish` on its PUBACK
+//! Futures: `connect` settles on CONNACK (or the failure; `connect_timeout_ms` bounds the
+//! socket factory, the WebSocket handshake and CONNACK together), QoS 1 `publish` on its PUBACK
 //! (kept across a disconnect and re-sent after the next `connect`), `subscribe`/`unsubscribe`
 //! on their ack or the loss of the connection. `close()` rejects all that are pending with
 //! `MqttError::Closed`; dropping the last handle does the same.
 //!
-//! Design: all state is in `Inner` behind `Rc<RefCell<_>>`; socket listeners and the timer
-//! hold only a `Weak` (no cycle, no leak) and an `epoch`, so events from a replaced socket are
-//! ignored. Every input runs one `turn`: send the session's output in one `send`, settle
-//! waiters, re-arm the single timer, then (with no borrow held) call the event handler,
-//! which may call back into the driver.
+//! Design: every command and socket event is an input to the `mailbox` turn loop, so a command
+//! issued from inside the event handler (or by a socket that calls back synchronously) is
+//! queued, never refused. Socket listeners and the timer hold a `Weak` and the connection
+//! `epoch`, so events from a replaced socket are ignored.
 
-use std::cell::RefCell;
 use std::future::Future;
 use std::rc::{Rc, Weak};
 
 use wasm_bindgen_futures::spawn_local;
 
-use super::js::now_ms;
+use super::js::now_ms_u64 as now;
+use super::mailbox::{socket_listener, Alarm, Driven, Effects, Mailbox};
 use super::mqtt_oneshot::{channel, Sender};
 use super::mqtt_socket::{resolve_socket, JsSocket, Opening, Socket, SocketEvent, SocketFactory};
-use super::timer::Timeout;
 use crate::mqtt::{Event, MqttError, Publish, QoS, Session, SessionOptions, SubAckReturn};
 
 /// What the driver tells its owner.
@@ -55,23 +56,26 @@ struct Inner {
     socket: Option<Socket>,
     epoch: u32,
     opened: bool,
+    /// Set when `connect` starts: covers the factory, the handshake (then CONNACK has the
+    /// session's own timer).
     open_deadline: Option<u64>,
-    timer: Option<(u64, Timeout)>,
+    alarm: Alarm,
     connect_waiter: Option<Reply<bool>>,
     pub_waiters: Vec<(u16, Reply<()>)>,
     sub_waiters: Vec<(u16, Reply<Vec<SubAckReturn>>)>,
     unsub_waiters: Vec<(u16, Reply<()>)>,
     on_event: Option<Rc<dyn Fn(DriverEvent)>>,
+    events: Vec<DriverEvent>,
+    /// Sockets to drop once the state is released (dropping one calls into its JS object).
+    dead: Vec<Socket>,
 }
+
+type Shared = Mailbox<Inner>;
 
 /// A handle on one MQTT session and its current WebSocket. Cheap to clone.
 #[derive(Clone)]
 pub struct MqttDriver {
-    inner: Rc<RefCell<Inner>>,
-}
-
-fn now() -> u64 {
-    now_ms().max(0.0) as u64
+    inner: Rc<Shared>,
 }
 
 fn take_waiter<T>(list: &mut Vec<(u16, T)>, pkid: u16) -> Option<T> {
@@ -79,19 +83,11 @@ fn take_waiter<T>(list: &mut Vec<(u16, T)>, pkid: u16) -> Option<T> {
     Some(list.swap_remove(pos).1)
 }
 
-/// What a command gets if a socket object calls back into the driver synchronously from
-/// inside `send`/`addEventListener` (no real WebSocket does); a typed error, not a panic.
-const REENTRANT: MqttError = MqttError::InvalidArgument("driver called re-entrantly from a socket method");
-
 impl MqttDriver {
-    fn lock(&self) -> Result<std::cell::RefMut<'_, Inner>, MqttError> {
-        self.inner.try_borrow_mut().map_err(|_| REENTRANT)
-    }
-
     pub fn new(options: SessionOptions, factory: SocketFactory) -> MqttDriver {
         let connect_timeout_ms = options.connect_timeout_ms;
         MqttDriver {
-            inner: Rc::new(RefCell::new(Inner {
+            inner: Mailbox::new(Inner {
                 session: Session::new(options),
                 factory,
                 connect_timeout_ms,
@@ -99,22 +95,23 @@ impl MqttDriver {
                 epoch: 0,
                 opened: false,
                 open_deadline: None,
-                timer: None,
+                alarm: Alarm::default(),
                 connect_waiter: None,
                 pub_waiters: Vec::new(),
                 sub_waiters: Vec::new(),
                 unsub_waiters: Vec::new(),
                 on_event: None,
-            })),
+                events: Vec::new(),
+                dead: Vec::new(),
+            }),
         }
     }
 
     /// Sets the handler for messages and disconnects. Hold only a `Weak`/`downgrade()`d
     /// driver inside it, or the driver never drops.
     pub fn set_event_handler(&self, f: impl Fn(DriverEvent) + 'static) {
-        if let Ok(mut inner) = self.inner.try_borrow_mut() {
-            inner.on_event = Some(Rc::new(f));
-        }
+        let f: Rc<dyn Fn(DriverEvent)> = Rc::new(f);
+        self.inner.post(move |i, _| i.on_event = Some(f));
     }
 
     /// A handle that does not keep the driver alive (for use inside the event handler).
@@ -124,13 +121,11 @@ impl MqttDriver {
 
     /// The password (SAS token) for the next CONNECT.
     pub fn set_password(&self, password: Option<String>) {
-        if let Ok(mut inner) = self.inner.try_borrow_mut() {
-            inner.session.set_password(password);
-        }
+        self.inner.post(move |i, _| i.session.set_password(password));
     }
 
     pub fn is_connected(&self) -> bool {
-        self.inner.try_borrow().is_ok_and(|inner| inner.session.is_connected())
+        self.inner.peek().is_some_and(|i| i.session.is_connected())
     }
 
     /// Opens a WebSocket to `url`, sends CONNECT and resolves with CONNACK's session-present
@@ -142,75 +137,10 @@ impl MqttDriver {
     /// `close()` right after it, or dropping the future, still settles everything.
     pub fn connect(&self, url: &str) -> impl Future<Output = Result<bool, MqttError>> + 'static {
         let (tx, rx) = channel();
-        self.start_connect(url, tx);
+        let url = url.to_string();
+        let me = Rc::downgrade(&self.inner);
+        self.inner.post(move |i, fx| i.start_connect(url, tx, me, fx));
         async move { rx.await.unwrap_or(Err(MqttError::Closed)) }
-    }
-
-    fn start_connect(&self, url: &str, reply: Reply<bool>) {
-        let (epoch, factory) = {
-            let Ok(mut inner) = self.lock() else {
-                reply.send(Err(REENTRANT));
-                return;
-            };
-            if inner.socket.is_some() || inner.connect_waiter.is_some() {
-                reply.send(Err(MqttError::InvalidArgument("already connected or connecting")));
-                return;
-            }
-            inner.epoch = inner.epoch.wrapping_add(1);
-            inner.connect_waiter = Some(reply);
-            (inner.epoch, inner.factory.clone())
-        };
-        match factory.start(url) {
-            Ok(Opening::Ready(raw)) => self.attach(epoch, Ok(raw)),
-            Ok(Opening::Pending(promise)) => {
-                let driver = self.clone();
-                spawn_local(async move {
-                    let raw = resolve_socket(promise).await;
-                    driver.attach(epoch, raw);
-                });
-            }
-            Err(e) => self.attach(epoch, Err(e)),
-        }
-    }
-
-    /// Takes the socket the factory produced for connection `epoch`, if still wanted.
-    fn attach(&self, epoch: u32, raw: Result<JsSocket, MqttError>) {
-        {
-            let Ok(mut inner) = self.lock() else {
-                if let Ok(raw) = raw {
-                    Socket::discard(raw);
-                }
-                return;
-            };
-            if inner.epoch != epoch {
-                // close() ran while the factory's promise was pending; the waiter is settled.
-                if let Ok(raw) = raw {
-                    Socket::discard(raw);
-                }
-                return;
-            }
-            match raw {
-                Err(e) => {
-                    if let Some(w) = inner.connect_waiter.take() {
-                        w.send(Err(e));
-                    }
-                    return;
-                }
-                Ok(raw) => {
-                    let weak = Rc::downgrade(&self.inner);
-                    let socket = Socket::attach(raw, Rc::new(move |ev| on_socket_event(&weak, epoch, ev)));
-                    let already_open = socket.is_open();
-                    inner.socket = Some(socket);
-                    inner.opened = already_open;
-                    if already_open {
-                        inner.session.handle_connected(now());
-                    } else {
-                        inner.open_deadline = Some(now().saturating_add(inner.connect_timeout_ms));
-                    }
-                }
-            }
-        }
-        turn(&self.inner, Vec::new());
     }
 
     /// Publishes; resolves when sent (QoS 0) or acknowledged (QoS 1). QoS 1 publishes made
@@ -222,89 +152,59 @@ impl MqttDriver {
         qos: QoS,
         retain: bool,
     ) -> impl Future<Output = Result<(), MqttError>> + 'static {
-        // Two statements: the session borrow must end before the waiter's borrow begins.
-        let result = self.lock().and_then(|mut i| i.session.publish(now(), topic, payload, qos, retain));
-        let started = result.map(|pkid| {
-            pkid.map(|pkid| {
-                let (tx, rx) = channel();
-                if let Ok(mut inner) = self.lock() {
-                    inner.pub_waiters.push((pkid, tx));
-                }
-                rx
-            })
+        let (tx, rx) = channel();
+        let (topic, payload) = (topic.to_string(), payload.to_vec());
+        self.inner.post(move |i, _| match i.session.publish(now(), &topic, &payload, qos, retain) {
+            Ok(Some(pkid)) => i.pub_waiters.push((pkid, tx)),
+            Ok(None) => tx.send(Ok(())),
+            Err(e) => tx.send(Err(e)),
         });
-        turn(&self.inner, Vec::new());
-        async move {
-            match started? {
-                None => Ok(()),
-                Some(rx) => rx.await.unwrap_or(Err(MqttError::Closed)),
-            }
-        }
+        async move { rx.await.unwrap_or(Err(MqttError::Closed)) }
     }
 
     /// Subscribes; resolves with one granted QoS per filter (`None` = refused, 0x80).
     pub fn subscribe(&self, filters: &[(&str, QoS)]) -> impl Future<Output = Result<Vec<SubAckReturn>, MqttError>> + 'static {
-        let result = self.lock().and_then(|mut i| i.session.subscribe(now(), filters));
-        let started = result.map(|pkid| {
-            let (tx, rx) = channel();
-            if let Ok(mut inner) = self.lock() {
-                inner.sub_waiters.push((pkid, tx));
+        let (tx, rx) = channel();
+        let filters: Vec<(String, QoS)> = filters.iter().map(|(f, q)| (f.to_string(), *q)).collect();
+        self.inner.post(move |i, _| {
+            let list: Vec<(&str, QoS)> = filters.iter().map(|(f, q)| (f.as_str(), *q)).collect();
+            match i.session.subscribe(now(), &list) {
+                Ok(pkid) => i.sub_waiters.push((pkid, tx)),
+                Err(e) => tx.send(Err(e)),
             }
-            rx
         });
-        turn(&self.inner, Vec::new());
-        async move { started?.await.unwrap_or(Err(MqttError::Closed)) }
+        async move { rx.await.unwrap_or(Err(MqttError::Closed)) }
     }
 
     pub fn unsubscribe(&self, filters: &[&str]) -> impl Future<Output = Result<(), MqttError>> + 'static {
-        let result = self.lock().and_then(|mut i| i.session.unsubscribe(now(), filters));
-        let started = result.map(|pkid| {
-            let (tx, rx) = channel();
-            if let Ok(mut inner) = self.lock() {
-                inner.unsub_waiters.push((pkid, tx));
+        let (tx, rx) = channel();
+        let filters: Vec<String> = filters.iter().map(|f| f.to_string()).collect();
+        self.inner.post(move |i, _| {
+            let list: Vec<&str> = filters.iter().map(String::as_str).collect();
+            match i.session.unsubscribe(now(), &list) {
+                Ok(pkid) => i.unsub_waiters.push((pkid, tx)),
+                Err(e) => tx.send(Err(e)),
             }
-            rx
         });
-        turn(&self.inner, Vec::new());
-        async move { started?.await.unwrap_or(Err(MqttError::Closed)) }
+        async move { rx.await.unwrap_or(Err(MqttError::Closed)) }
     }
 
     /// Acknowledges a received QoS 1 message (PUBACK).
     pub fn ack(&self, pkid: u16) {
-        if let Ok(mut inner) = self.lock() {
-            inner.session.ack(now(), pkid);
-        }
-        turn(&self.inner, Vec::new());
+        self.inner.post(move |i, _| i.session.ack(now(), pkid));
     }
 
     /// Sends DISCONNECT if connected, closes the socket, and rejects every pending future
     /// with `Closed`. Emits `Disconnected(Closed)` if a connection was up. The session (and
     /// its unacknowledged publishes, now rejected) stays usable for a new `connect`.
     pub fn close(&self) {
-        let mut events = Vec::new();
-        {
-            let Ok(mut inner) = self.inner.try_borrow_mut() else { return };
-            let had_socket = inner.socket.is_some();
-            inner.session.disconnect(now());
-            if let (Some(bytes), Some(socket)) = (inner.session.poll_transmit(), inner.socket.as_ref()) {
-                let _ = socket.send(&bytes);
-            }
-            inner.fail(MqttError::Closed, &mut events);
-            if !had_socket {
-                events.clear();
-            }
-            inner.epoch = inner.epoch.wrapping_add(1);
-            for (_, w) in inner.pub_waiters.drain(..) {
-                w.send(Err(MqttError::Closed));
-            }
-        }
-        turn(&self.inner, events);
+        self.inner.post(Inner::close);
     }
 }
 
 /// A `Weak` driver handle for closures the driver itself owns.
 #[derive(Clone)]
-pub struct WeakMqttDriver(Weak<RefCell<Inner>>);
+pub struct WeakMqttDriver(Weak<Shared>);
 
 impl WeakMqttDriver {
     pub fn upgrade(&self) -> Option<MqttDriver> {
@@ -312,11 +212,97 @@ impl WeakMqttDriver {
     }
 }
 
+/// Starts the socket for connection `epoch`, with no state borrowed (the factory is user JS).
+fn open(me: Weak<Shared>, epoch: u32, factory: SocketFactory, url: String, deadline: u64) {
+    match factory.start(&url) {
+        Ok(Opening::Ready(raw)) => attach(me, epoch, Ok(raw)),
+        Ok(Opening::Pending(promise)) => spawn_local(async move {
+            let raw = resolve_socket(promise, deadline.saturating_sub(now()) as f64).await;
+            attach(me, epoch, raw);
+        }),
+        Err(e) => attach(me, epoch, Err(e)),
+    }
+}
+
+/// Attaches our listeners (user JS, so still unborrowed) and hands the socket to the state.
+fn attach(me: Weak<Shared>, epoch: u32, raw: Result<JsSocket, MqttError>) {
+    let Some(rc) = me.upgrade() else {
+        if let Ok(raw) = raw {
+            Socket::discard(raw);
+        }
+        return;
+    };
+    let socket = raw.map(|raw| {
+        let s = Socket::attach(raw, socket_listener(me, epoch));
+        let open = s.is_open();
+        (s, open)
+    });
+    rc.post(move |i, _| i.attached(epoch, socket));
+}
+
 impl Inner {
-    /// Ends the current connection with `err`: closes the socket, tells the session, rejects
-    /// the waiters that belong to this connection and queues `Disconnected` for the owner.
-    fn fail(&mut self, err: MqttError, events: &mut Vec<DriverEvent>) {
-        self.socket = None;
+    fn start_connect(&mut self, url: String, reply: Reply<bool>, me: Weak<Shared>, fx: &mut Effects) {
+        if self.socket.is_some() || self.connect_waiter.is_some() {
+            reply.send(Err(MqttError::InvalidArgument("already connected or connecting")));
+            return;
+        }
+        self.epoch = self.epoch.wrapping_add(1);
+        self.connect_waiter = Some(reply);
+        // The deadline starts now, not when a socket exists: a factory that never answers
+        // must fail the connect too.
+        let deadline = now().saturating_add(self.connect_timeout_ms);
+        self.open_deadline = Some(deadline);
+        let (epoch, factory) = (self.epoch, self.factory.clone());
+        fx.later(move || open(me, epoch, factory, url, deadline));
+    }
+
+    /// The factory's socket (or failure) for connection `epoch`, if still wanted.
+    fn attached(&mut self, epoch: u32, socket: Result<(Socket, bool), MqttError>) {
+        match socket {
+            // close() or the open deadline came first; the waiter is settled.
+            Ok((s, _)) if self.epoch != epoch => self.dead.push(s),
+            _ if self.epoch != epoch => {}
+            Err(e) => {
+                self.open_deadline = None;
+                if let Some(w) = self.connect_waiter.take() {
+                    w.send(Err(e));
+                }
+            }
+            Ok((s, open)) => {
+                self.socket = Some(s);
+                self.opened = open;
+                if open {
+                    self.open_deadline = None;
+                    self.session.handle_connected(now());
+                }
+            }
+        }
+    }
+
+    fn close(&mut self, fx: &mut Effects) {
+        let had_socket = self.socket.is_some();
+        self.session.disconnect(now());
+        if let (Some(bytes), Some(s)) = (self.session.poll_transmit(), &self.socket) {
+            fx.send(self.epoch, s, bytes);
+        }
+        let before = self.events.len();
+        self.fail(MqttError::Closed);
+        if !had_socket {
+            self.events.truncate(before);
+        }
+        for (_, w) in self.pub_waiters.drain(..) {
+            w.send(Err(MqttError::Closed));
+        }
+    }
+
+    /// Ends the current connection (or connect attempt) with `err`: drops the socket, tells
+    /// the session, rejects the waiters that belong to this connection and queues
+    /// `Disconnected` for the owner. A new epoch makes a late socket or event from it moot.
+    fn fail(&mut self, err: MqttError) {
+        if let Some(s) = self.socket.take() {
+            self.dead.push(s);
+        }
+        self.epoch = self.epoch.wrapping_add(1);
         self.opened = false;
         self.open_deadline = None;
         self.session.handle_disconnected(now());
@@ -328,31 +314,30 @@ impl Inner {
         }
         match self.connect_waiter.take() {
             Some(w) => w.send(Err(err)),
-            None => events.push(DriverEvent::Disconnected(err)),
+            None => self.events.push(DriverEvent::Disconnected(err)),
         }
     }
+}
 
-    /// Sends output, settles waiters from session events, until the session is quiet.
-    fn pump(&mut self, events: &mut Vec<DriverEvent>) {
+impl Driven for Inner {
+    /// Sends output and settles waiters from session events until the session is quiet, then
+    /// hands the owner its events (called with no borrow held) and re-arms the timer.
+    fn pump(&mut self, fx: &mut Effects, me: &Weak<Shared>) {
         loop {
             if let Some(bytes) = self.session.poll_transmit() {
-                let sent = match &self.socket {
-                    Some(s) => s.send(&bytes),
-                    None => Ok(()),
-                };
-                if let Err(e) = sent {
-                    self.fail(e, events);
+                if let Some(s) = &self.socket {
+                    fx.send(self.epoch, s, bytes);
                 }
                 continue;
             }
-            let Some(ev) = self.session.poll_event() else { return };
+            let Some(ev) = self.session.poll_event() else { break };
             match ev {
                 Event::Connected { session_present } => {
                     if let Some(w) = self.connect_waiter.take() {
                         w.send(Ok(session_present));
                     }
                 }
-                Event::Publish(p) => events.push(DriverEvent::Message(p)),
+                Event::Publish(p) => self.events.push(DriverEvent::Message(p)),
                 Event::PubAck(id) => {
                     if let Some(w) = take_waiter(&mut self.pub_waiters, id) {
                         w.send(Ok(()));
@@ -368,89 +353,64 @@ impl Inner {
                         w.send(Ok(()));
                     }
                 }
-                Event::Dead(e) => self.fail(e, events),
+                Event::Dead(e) => self.fail(e),
             }
         }
-    }
-
-    /// Keeps exactly one timer, for the earlier of the session's deadline and the open deadline.
-    fn rearm(&mut self, weak: Weak<RefCell<Inner>>) {
+        for s in self.dead.drain(..) {
+            fx.drop_socket(s);
+        }
+        let events = std::mem::take(&mut self.events);
+        if let (Some(h), false) = (self.on_event.clone(), events.is_empty()) {
+            fx.later(move || events.into_iter().for_each(|ev| h(ev)));
+        }
         let deadline = match (self.session.poll_timeout(), self.open_deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        match deadline {
-            None => self.timer = None,
-            Some(d) if self.timer.as_ref().map(|(t, _)| *t) == Some(d) => {}
-            Some(d) => {
-                let delay = d.saturating_sub(now()) as f64;
-                let timeout = Timeout::new(delay, move || on_timer(&weak));
-                self.timer = Some((d, timeout));
-            }
-        }
+        self.alarm.set(deadline, me);
     }
-}
 
-/// One turn: pump the session, re-arm the timer, then deliver events with no borrow held.
-fn turn(rc: &Rc<RefCell<Inner>>, mut events: Vec<DriverEvent>) {
-    let handler = {
-        let Ok(mut inner) = rc.try_borrow_mut() else { return };
-        inner.pump(&mut events);
-        inner.rearm(Rc::downgrade(rc));
-        inner.on_event.clone()
-    };
-    if let Some(h) = handler {
-        for ev in events {
-            h(ev);
-        }
-    }
-}
-
-fn on_timer(weak: &Weak<RefCell<Inner>>) {
-    let Some(rc) = weak.upgrade() else { return };
-    let mut events = Vec::new();
-    {
-        let Ok(mut inner) = rc.try_borrow_mut() else { return };
-        inner.timer = None;
-        let t = now();
-        match inner.open_deadline {
-            Some(d) if t >= d => inner.fail(MqttError::ConnectTimeout, &mut events),
-            _ => inner.session.handle_timeout(t),
-        }
-    }
-    turn(&rc, events);
-}
-
-fn on_socket_event(weak: &Weak<RefCell<Inner>>, epoch: u32, ev: SocketEvent) {
-    let Some(rc) = weak.upgrade() else { return };
-    let mut events = Vec::new();
-    {
-        let Ok(mut inner) = rc.try_borrow_mut() else { return };
-        if inner.epoch != epoch || inner.socket.is_none() {
+    fn socket_event(&mut self, epoch: u32, ev: SocketEvent, _: &mut Effects) {
+        if self.epoch != epoch || self.socket.is_none() {
             return;
         }
         match ev {
             SocketEvent::Open => {
-                inner.opened = true;
-                inner.open_deadline = None;
-                inner.session.handle_connected(now());
+                self.opened = true;
+                self.open_deadline = None;
+                self.session.handle_connected(now());
             }
-            SocketEvent::Message(bytes) => inner.session.handle_bytes(now(), &bytes),
-            SocketEvent::NonBinaryMessage => {
-                inner.fail(MqttError::Protocol("non-binary websocket message"), &mut events)
-            }
+            SocketEvent::Message(bytes) => self.session.handle_bytes(now(), &bytes),
+            SocketEvent::NonBinaryMessage => self.fail(MqttError::Protocol("non-binary websocket message")),
             // A close event always follows; it carries the code.
             SocketEvent::Error => {}
             SocketEvent::Close { code, reason } => {
-                let err = if inner.opened {
+                let err = if self.opened {
                     MqttError::ConnectionLost { code, reason }
                 } else {
                     let code = code.map(|c| format!(" (close code {c})")).unwrap_or_default();
                     MqttError::SocketError(format!("websocket closed before it opened{code}"))
                 };
-                inner.fail(err, &mut events);
+                self.fail(err);
             }
         }
     }
-    turn(&rc, events);
+
+    fn send_failed(&mut self, epoch: u32, err: MqttError, _: &mut Effects) {
+        if self.epoch == epoch && self.socket.is_some() {
+            self.fail(err);
+        }
+    }
+
+    fn timer_fired(&mut self, _: &mut Effects) {
+        let t = now();
+        match self.open_deadline {
+            Some(d) if t >= d => self.fail(MqttError::ConnectTimeout),
+            _ => self.session.handle_timeout(t),
+        }
+    }
+
+    fn alarm(&mut self) -> &mut Alarm {
+        &mut self.alarm
+    }
 }

@@ -1,5 +1,7 @@
-//! The WebSocket under the MQTT driver: opening it through the socket-factory contract and
-//! owning its event listeners (removed on drop; no `forget()`).
+//! The WebSocket under both drivers (`mqtt_driver`, `hub_driver`): opening it through the
+//! socket-factory contract, within a deadline, and owning its event listeners (removed on
+//! drop; no `forget()`). Its methods call user-supplied JS, so the drivers call them only with
+//! no state borrowed (see `mailbox`).
 //!
 //! Factory contract: the options may carry `WebSocket`, a constructor called as
 //! `new C(url, ['mqtt'])` (the browser's, or the `ws` package on Node 20), or
@@ -13,9 +15,9 @@ use std::rc::Rc;
 
 use js_sys::{Array, ArrayBuffer, Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
 use super::js::{get, get_f64, get_fn, get_str, set};
+use super::timer::within;
 use crate::mqtt::MqttError;
 
 #[wasm_bindgen]
@@ -76,11 +78,11 @@ impl SocketFactory {
         prepare(socket).map(Opening::Ready)
     }
 
-    /// `start`, then waits for a `createWebSocket` Promise if there is one.
-    pub async fn open(&self, url: &str) -> Result<JsSocket, MqttError> {
+    /// `start`, then waits (at most `ms`) for a `createWebSocket` Promise if there is one.
+    pub async fn open(&self, url: &str, ms: f64) -> Result<JsSocket, MqttError> {
         match self.start(url)? {
             Opening::Ready(s) => Ok(s),
-            Opening::Pending(p) => resolve_socket(p).await,
+            Opening::Pending(p) => resolve_socket(p, ms).await,
         }
     }
 }
@@ -91,9 +93,13 @@ pub enum Opening {
     Pending(Promise),
 }
 
-/// Waits for a `createWebSocket` Promise.
-pub async fn resolve_socket(promise: Promise) -> Result<JsSocket, MqttError> {
-    prepare(JsFuture::from(promise).await.map_err(socket_error)?)
+/// Waits for a `createWebSocket` Promise, at most `ms` (then `ConnectTimeout`): a factory
+/// whose Promise never settles must not hang the connect.
+pub async fn resolve_socket(promise: Promise, ms: f64) -> Result<JsSocket, MqttError> {
+    match within(&promise, ms).await {
+        None => Err(MqttError::ConnectTimeout),
+        Some(r) => prepare(r.map_err(socket_error)?),
+    }
 }
 
 fn prepare(socket: JsValue) -> Result<JsSocket, MqttError> {
@@ -148,13 +154,18 @@ impl Socket {
         get_f64(&self.raw, "readyState") == Some(1.0)
     }
 
-    /// One WebSocket message carrying `bytes`.
-    pub fn send(&self, bytes: &[u8]) -> Result<(), MqttError> {
-        self.raw.send(&Uint8Array::from(bytes)).map_err(|e| MqttError::ConnectionLost {
-            code: None,
-            reason: get_str(&e, "message").unwrap_or_else(|| "send failed".into()),
-        })
+    /// The JS socket, to write to once the driver's state is released.
+    pub fn raw(&self) -> JsSocket {
+        JsValue::clone(&self.raw).unchecked_into()
     }
+}
+
+/// One WebSocket message carrying `bytes`.
+pub fn send_raw(raw: &JsSocket, bytes: &[u8]) -> Result<(), MqttError> {
+    raw.send(&Uint8Array::from(bytes)).map_err(|e| MqttError::ConnectionLost {
+        code: None,
+        reason: get_str(&e, "message").unwrap_or_else(|| "send failed".into()),
+    })
 }
 
 impl Socket {

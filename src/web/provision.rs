@@ -2,14 +2,16 @@
 //! The loop here only moves data: the core's `Provisioning` decides what to send and when,
 //! `provision_io` does the fetch and the sleeps, `provision_mqtt` the MQTT exchange, and
 //! `provision_options` reads the options. The clock (`Date.now`) and the jitter
-//! (`Math.random`) are read here and passed in.
+//! (`Math.random`) are read here and passed in. Every awaited JS Promise is raced against the
+//! request timeout, the deadline and `signal` (`provision_io::race`), so the returned Promise
+//! always settles.
 
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 use super::error::{js_error, js_service_error, ServiceDetails};
 use super::js::{now_ms, object, set};
-use super::provision_io::{fetch_once, sleep_or_abort, FetchFailure};
+use super::provision_io::{fetch_once, race, sleep_or_abort, FetchFailure, Raced};
 use super::provision_mqtt::MqttChannel;
 use super::provision_options::{read, Options, Tokens, Transport};
 use crate::dps::rest::{operation_status_request, register_request};
@@ -50,7 +52,12 @@ export interface ProvisionOptions {
   onStatus?: (status: ProvisionStatus) => void;
   /** Overall deadline, ms (default 180000). */
   timeoutMs?: number;
-  /** Per request, ms (default 30000). */
+  /**
+   * Least wait between status polls, ms (default 2000: DPS allows 5 polls per 10 s per device).
+   * `Retry-After` is clamped to [minPollMs, 300000]. Lower it only for a local emulator.
+   */
+  minPollMs?: number;
+  /** Per request, ms (default 30000); it, `timeoutMs` and `signal` also bound `getToken` and `fetch`. */
   requestTimeoutMs?: number;
   /** Backoff of retries after 429, 5xx and network errors (defaults 1000, 60000, 1000, 5000, 10). */
   retry?: { baseMs?: number; capMs?: number; floorMs?: number; throttleFloorMs?: number; maxRetries?: number };
@@ -119,8 +126,9 @@ async fn run(opts: Options) -> Result<JsValue, JsValue> {
         Transport::MqttWs => Some(MqttChannel::new(&opts)),
         Transport::Https => None,
     };
+    let signal = opts.signal.as_ref();
     loop {
-        if opts.signal.as_ref().is_some_and(|s| s.aborted()) {
+        if signal.is_some_and(|s| s.aborted()) {
             machine.abort();
         }
         let t = now();
@@ -128,8 +136,27 @@ async fn run(opts: Options) -> Result<JsValue, JsValue> {
         report(&mut machine, opts.on_status.as_ref());
         match step {
             Step::Send { operation, timeout_at_ms } => {
-                let token = tokens.get(&opts.credential, t / 1000).await?;
-                let timeout_ms = timeout_at_ms.saturating_sub(t) as f64;
+                // The token provider is user code: bounded like the request itself (the step's
+                // timeout already stops at the overall deadline) and by `signal`.
+                let left = || timeout_at_ms.saturating_sub(now()) as f64;
+                let token = match race(tokens.get(&opts.credential, t / 1000), left(), signal).await {
+                    Raced::Done(Ok(token)) => token,
+                    Raced::Done(Err(e)) => {
+                        if let Some(m) = mqtt.as_mut() {
+                            m.close();
+                        }
+                        return Err(e);
+                    }
+                    Raced::Aborted => {
+                        machine.abort();
+                        continue;
+                    }
+                    Raced::Timeout => {
+                        machine.handle_transport_error(now(), jitter(), TransportError::Timeout);
+                        continue;
+                    }
+                };
+                let timeout_ms = left();
                 let outcome = match mqtt.as_mut() {
                     Some(channel) => channel.send(&opts, &operation, &token, timeout_ms).await,
                     None => send_rest(&opts, &operation, &token, timeout_ms).await,
@@ -149,7 +176,7 @@ async fn run(opts: Options) -> Result<JsValue, JsValue> {
                     }
                 }
             }
-            Step::Wait { until_ms } => sleep_or_abort(until_ms.saturating_sub(t) as f64, opts.signal.as_ref()).await,
+            Step::Wait { until_ms } => sleep_or_abort(until_ms.saturating_sub(t) as f64, signal).await,
             // This loop always feeds the outcome before polling again; if it ever did not,
             // counting it as a timeout keeps the loop moving.
             Step::AwaitResponse { .. } => {

@@ -1,25 +1,30 @@
-//! The I/O under `provision`: the global `fetch` (or `options.fetch`), `AbortSignal`s, and an
-//! abortable sleep. Everything is bound as a global or used structurally, never via `window`,
-//! and only JS functions are handed to JS (no Rust closures to leak).
+//! The I/O under `provision`: the global `fetch` (or `options.fetch`), `AbortSignal`s, an
+//! abortable sleep, and `race`, which bounds any awaited JS Promise. Everything is bound as a
+//! global or used structurally, never via `window`; timers are `web::timer`'s.
 //!
-//! One request gets its own `AbortController`: the caller's `signal` and the request timer both
-//! abort it, so neither a hung server nor an abort leaves a fetch running.
+//! Design: every Promise `provision` awaits that user code or the runtime controls (the token
+//! provider, `fetch`, `response.text()`) goes through `race` against the request timeout (which
+//! `Provisioning` already caps at the overall deadline) and the caller's `signal`: a custom
+//! `fetch` or a body read that ignores its `AbortSignal` cannot hang the registration. A
+//! request also gets its own `AbortController`, aborted when the race is lost, so a real fetch
+//! stops too.
+
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::task::Poll;
 
 use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use super::js::{get, get_bool, get_f64, get_fn, get_str, set};
+use super::timer::Timeout;
 use crate::dps::rest::HttpRequest;
 
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_name = fetch, catch)]
     fn global_fetch(url: &str, init: &JsValue) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(handler: &Function, ms: f64) -> JsValue;
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(id: &JsValue);
     type AbortController;
     #[wasm_bindgen(constructor, catch)]
     fn new() -> Result<AbortController, JsValue>;
@@ -61,37 +66,71 @@ fn call_method(obj: &JsValue, name: &str, args: &[JsValue]) -> JsValue {
     f.apply(obj, &arr).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// Removes an abort listener and clears a timer when dropped.
+/// Removes an abort listener when dropped; the `Timeout` clears itself.
 struct Armed<'a> {
     signal: Option<&'a Signal>,
     listener: Function,
-    timer: JsValue,
+    _timer: Timeout,
 }
 
 impl Drop for Armed<'_> {
     fn drop(&mut self) {
-        clear_timeout(&self.timer);
         if let Some(s) = self.signal {
             s.unlisten(&self.listener);
         }
     }
 }
 
-/// Sleeps `ms`, returning early when `signal` aborts.
+/// Sleeps `ms`, returning early when `signal` aborts. Dropping it cancels the timer.
 pub async fn sleep_or_abort(ms: f64, signal: Option<&Signal>) {
     if signal.is_some_and(Signal::aborted) {
         return;
     }
     let mut armed = None;
     let p = Promise::new(&mut |resolve, _| {
-        let timer = set_timeout(&resolve, ms.max(0.0));
+        let fire = resolve.clone();
+        let timer = Timeout::new(ms, move || {
+            let _ = fire.call0(&JsValue::UNDEFINED);
+        });
         if let Some(s) = signal {
             s.listen(&resolve);
         }
-        armed = Some(Armed { signal, listener: resolve, timer });
+        armed = Some(Armed { signal, listener: resolve, _timer: timer });
     });
     let _ = JsFuture::from(p).await;
     drop(armed);
+}
+
+/// How a `race` ended.
+pub enum Raced<T> {
+    Done(T),
+    Timeout,
+    Aborted,
+}
+
+/// Runs `fut` until it completes, `timeout_ms` passes or `signal` aborts, whichever is first.
+/// A loser is dropped: a JS Promise left behind settles into nothing.
+pub async fn race<T>(fut: impl Future<Output = T>, timeout_ms: f64, signal: Option<&Signal>) -> Raced<T> {
+    if signal.is_some_and(Signal::aborted) {
+        return Raced::Aborted;
+    }
+    let mut fut = pin!(fut);
+    let mut timer = pin!(sleep_or_abort(timeout_ms, signal));
+    poll_fn(|cx| {
+        if let Poll::Ready(v) = fut.as_mut().poll(cx) {
+            return Poll::Ready(Raced::Done(v));
+        }
+        if timer.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(if signal.is_some_and(Signal::aborted) { Raced::Aborted } else { Raced::Timeout });
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+/// A JS value or Promise, awaited.
+async fn settle(v: &JsValue) -> Result<JsValue, JsValue> {
+    JsFuture::from(Promise::resolve(v)).await
 }
 
 /// Why a request got no response.
@@ -131,14 +170,23 @@ pub async fn fetch_once(
     let controller =
         AbortController::new().map_err(|_| FetchFailure::Network("AbortController is not available".into()))?;
     let controller: JsValue = controller.into();
-    let abort = get_fn(&controller, "abort")
-        .map(|f| f.bind0(&controller))
-        .ok_or_else(|| FetchFailure::Network("AbortController has no abort()".into()))?;
-    if let Some(s) = signal {
-        s.listen(&abort);
-    }
-    let _armed = Armed { signal, listener: abort.clone(), timer: set_timeout(&abort, timeout_ms.max(0.0)) };
+    let outcome = race(fetch_and_read(custom_fetch, req, &get(&controller, "signal")), timeout_ms, signal).await;
+    let lost = match outcome {
+        Raced::Done(r) => return r,
+        Raced::Timeout => FetchFailure::Timeout,
+        Raced::Aborted => FetchFailure::Aborted,
+    };
+    // Stop a fetch that honours its signal; one that does not is simply left behind.
+    call_method(&controller, "abort", &[]);
+    Err(lost)
+}
 
+/// `fetch(url, init)` then `response.text()`, with `request_signal` in `init`.
+async fn fetch_and_read(
+    custom_fetch: Option<&Function>,
+    req: &HttpRequest,
+    request_signal: &JsValue,
+) -> Result<FetchReply, FetchFailure> {
     let init = Object::new();
     set(&init, "method", &JsValue::from_str(req.method));
     let headers = Object::new();
@@ -149,32 +197,20 @@ pub async fn fetch_once(
     if let Some(b) = &req.body {
         set(&init, "body", &JsValue::from_str(b));
     }
-    set(&init, "signal", &get(&controller, "signal"));
+    set(&init, "signal", request_signal);
 
-    let failure = |e: &JsValue| {
-        if signal.is_some_and(Signal::aborted) {
-            FetchFailure::Aborted
-        } else if get_bool(&get(&controller, "signal"), "aborted").unwrap_or(false) {
-            FetchFailure::Timeout
-        } else {
-            FetchFailure::Network(error_message(e))
-        }
-    };
+    let failure = |e: &JsValue| FetchFailure::Network(error_message(e));
     let started = match custom_fetch {
         Some(f) => f.call2(&JsValue::UNDEFINED, &JsValue::from_str(&req.url), &init),
         None => global_fetch(&req.url, &init),
     };
-    let response = match started {
-        Ok(p) => JsFuture::from(Promise::resolve(&p)).await.map_err(|e| failure(&e))?,
-        Err(e) => return Err(failure(&e)),
-    };
+    let response = settle(&started.map_err(|e| failure(&e))?).await.map_err(|e| failure(&e))?;
     let status = get_f64(&response, "status")
         .filter(|s| (0.0..=999.0).contains(s))
         .ok_or_else(|| FetchFailure::Network("fetch resolved with no response status".into()))? as u16;
     // Without `Access-Control-Expose-Headers` a browser hides Retry-After: then it reads null
     // and the core's default interval applies.
     let retry_after = call_method(&get(&response, "headers"), "get", &[JsValue::from_str("retry-after")]).as_string();
-    let text = call_method(&response, "text", &[]);
-    let body = JsFuture::from(Promise::resolve(&text)).await.map_err(|e| failure(&e))?;
+    let body = settle(&call_method(&response, "text", &[])).await.map_err(|e| failure(&e))?;
     Ok(FetchReply { status, retry_after, body: body.as_string().unwrap_or_default() })
 }

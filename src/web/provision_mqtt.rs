@@ -20,7 +20,7 @@ use std::task::{Poll, Waker};
 
 use super::mqtt_driver::{DriverEvent, MqttDriver};
 use super::provision::Reply;
-use super::provision_io::{sleep_or_abort, FetchFailure, Signal};
+use super::provision_io::{race, FetchFailure, Raced, Signal};
 use super::provision_options::Options;
 use crate::dps::mqtt_topics::{
     operation_status_topic, parse_response_topic, register_topic, username, RESPONSE_SUBSCRIPTION,
@@ -52,20 +52,18 @@ pub struct MqttChannel {
     signal: Option<Signal>,
 }
 
-enum Raced<T> {
-    Done(T),
-    Timeout,
-    Aborted,
-}
-
 impl MqttChannel {
     pub fn new(opts: &Options) -> MqttChannel {
         let reg = &opts.registration;
         let session = SessionOptions {
             client_id: reg.registration_id.clone(),
             username: Some(username(&reg.id_scope, &reg.registration_id, &opts.api_version, Some(CLIENT_VERSION))),
-            // §3: DPS treats every session as clean.
+            // §3: DPS treats every session as clean. So a register or poll left unanswered
+            // when a connection ends is not re-sent on the next one (MQTT 3.1.1 §3.1.2.4): it
+            // carries an old `$rid` and counts against the 5-polls-per-10-s limit (§1.7);
+            // `Provisioning` sends a fresh request with a new `$rid` instead.
             clean_session: true,
+            resend_on_reconnect: false,
             ..SessionOptions::default()
         };
         let driver = MqttDriver::new(session, opts.sockets.clone());
@@ -104,22 +102,7 @@ impl MqttChannel {
 
     /// Runs `fut` until it completes, `timeout_ms` passes or the caller aborts.
     async fn race<T>(&self, fut: impl Future<Output = T>, timeout_ms: f64) -> Raced<T> {
-        let mut fut = pin!(fut);
-        let mut timer = pin!(sleep_or_abort(timeout_ms, self.signal.as_ref()));
-        poll_fn(|cx| {
-            if let Poll::Ready(v) = fut.as_mut().poll(cx) {
-                return Poll::Ready(Raced::Done(v));
-            }
-            if timer.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(if self.signal.as_ref().is_some_and(Signal::aborted) {
-                    Raced::Aborted
-                } else {
-                    Raced::Timeout
-                });
-            }
-            Poll::Pending
-        })
-        .await
+        race(fut, timeout_ms, self.signal.as_ref()).await
     }
 
     /// Drops the connection after a timeout or an abort, so nothing half-done is reused.

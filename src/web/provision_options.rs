@@ -77,6 +77,10 @@ fn policy(o: &JsValue) -> Result<Policy, JsValue> {
     if let Some(ms) = opt_ms(o, "requestTimeoutMs")? {
         p.request_timeout_ms = ms.max(1);
     }
+    if let Some(ms) = opt_ms(o, "minPollMs")? {
+        // Under 2 s only against a local emulator: DPS allows 5 polls per 10 s (§1.7).
+        p.min_poll_ms = ms;
+    }
     let r = get(o, "retry");
     if !r.is_undefined() && !r.is_null() {
         if !r.is_object() {
@@ -185,7 +189,9 @@ pub fn read(o: &JsValue) -> Result<Options, JsValue> {
 }
 
 /// Hands out DPS SAS tokens, made from the key or asked of the provider, reused until a
-/// minute before they expire.
+/// minute before they expire. A provider's token is kept by its own `se`, not by the expiry
+/// asked for: a provider may hand out shorter-lived tokens, and sending one past its `se` is a
+/// terminal 401 (protocol §2.5). One without a readable `se` is not reused.
 pub struct Tokens {
     resource_uri: String,
     cached: Option<(String, u64)>,
@@ -224,7 +230,11 @@ impl Tokens {
                 }
             }
         };
-        self.cached = Some((token.clone(), expires_at));
+        let expiry = match credential {
+            Credential::Key(_) => Some(expires_at),
+            Credential::Provider(_) => auth::sas_expiry(&token),
+        };
+        self.cached = expiry.map(|exp| (token.clone(), exp));
         Ok(token)
     }
 }

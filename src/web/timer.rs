@@ -1,10 +1,12 @@
 //! Timers over the global `setTimeout`/`clearTimeout` (never `window.setTimeout`).
 //!
 //! `Timeout` owns its closure and cancels on drop, so a client that reconnects never leaks a
-//! callback (no `forget()`). `sleep` is a future for the async flows.
+//! callback (no `forget()`). `within` bounds how long the library awaits a Promise it did not
+//! make (a token provider, a socket factory): a user Promise that never settles must not hang it.
 
-use js_sys::{Function, Promise};
+use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen]
 extern "C" {
@@ -13,6 +15,11 @@ extern "C" {
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(id: &JsValue);
 }
+
+/// The longest delay `setTimeout` honours: larger values (and NaN) fire at once in every
+/// runtime. Longer deadlines are clamped; the drivers' timers re-arm for the remainder, since
+/// their deadlines are absolute times and an early wake-up finds nothing due.
+pub const MAX_DELAY_MS: f64 = 2_147_483_647.0;
 
 /// A pending `setTimeout`, cancelled when dropped.
 pub struct Timeout {
@@ -28,7 +35,8 @@ impl Timeout {
                 f()
             }
         });
-        let id = set_timeout(closure.as_ref().unchecked_ref(), ms.max(0.0));
+        // `f64::max` maps NaN to 0.
+        let id = set_timeout(closure.as_ref().unchecked_ref(), ms.max(0.0).min(MAX_DELAY_MS));
         Timeout { id, _closure: closure }
     }
 }
@@ -39,10 +47,22 @@ impl Drop for Timeout {
     }
 }
 
-/// Resolves after `ms` milliseconds.
-pub async fn sleep(ms: f64) {
-    let p = Promise::new(&mut |resolve, _| {
-        set_timeout(&resolve, ms.max(0.0));
+/// Awaits `p` for at most `ms`: `None` when the time ran out first. The timer is cleared as
+/// soon as this returns, so nothing lingers (Node would otherwise stay alive for it).
+pub async fn within(p: &Promise, ms: f64) -> Option<Result<JsValue, JsValue>> {
+    // A fresh object only this call holds: the race settled with it means the time ran out.
+    let mark: JsValue = Object::new().into();
+    let mut timer = None;
+    let expired = Promise::new(&mut |resolve, _| {
+        let m = mark.clone();
+        timer = Some(Timeout::new(ms, move || {
+            let _ = resolve.call1(&JsValue::UNDEFINED, &m);
+        }));
     });
-    let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+    let r = JsFuture::from(Promise::race(&Array::of2(p, &expired))).await;
+    drop(timer);
+    match r {
+        Ok(v) if v == mark => None,
+        r => Some(r),
+    }
 }

@@ -177,3 +177,81 @@ test('close settles everything pending and later calls reject with CLOSED', asyn
     await api(emu, 'POST', '/faults', { kind: 'puback', mode: 'normal' });
   }
 });
+
+// ---- opening and re-entrancy, without the emulator -------------------------------------------
+
+import { fakeHubSocket } from './fake_hub_socket.mjs';
+
+const FAKE = { hostName: 'fake.azure-devices.net', deviceId: 'd1', symmetricKey: KEY };
+
+test('a getToken Promise that never settles fails connect with CONNECT_TIMEOUT at openTimeoutMs', async () => {
+  const t0 = Date.now();
+  await assert.rejects(
+    lib.IotHubClient.connect({ ...FAKE, symmetricKey: undefined, getToken: () => new Promise(() => {}), openTimeoutMs: 300 }),
+    (e) => e.code === 'CONNECT_TIMEOUT',
+  );
+  assert.ok(Date.now() - t0 < 5000);
+});
+
+test('a createWebSocket Promise that never settles fails connect with CONNECT_TIMEOUT at openTimeoutMs', async () => {
+  await assert.rejects(
+    lib.IotHubClient.connect({ ...FAKE, createWebSocket: () => new Promise(() => {}), openTimeoutMs: 300 }),
+    (e) => e.code === 'CONNECT_TIMEOUT',
+  );
+});
+
+test('a hub that never sends SUBACK fails connect with CONNECT_TIMEOUT', async () => {
+  const socket = fakeHubSocket({ suback: false });
+  await assert.rejects(
+    lib.IotHubClient.connect({ ...FAKE, createWebSocket: () => socket, openTimeoutMs: 300 }),
+    (e) => e.code === 'CONNECT_TIMEOUT',
+  );
+  assert.ok(socket.sent.includes(0x82), 'it did subscribe');
+});
+
+test('a socket that answers synchronously inside send() loses nothing: connect and sends resolve', async () => {
+  const client = await lib.IotHubClient.connect({ ...FAKE, createWebSocket: () => fakeHubSocket() });
+  assert.equal(client.connected, true);
+  await Promise.all([client.sendEvent('a'), client.sendEvent('b')]);
+  await client.close();
+  assert.equal(client.connected, false);
+});
+
+test('sendTimeoutMs rejects a send that gets no PUBACK with TIMEOUT', async () => {
+  const client = await lib.IotHubClient.connect({
+    ...FAKE, createWebSocket: () => fakeHubSocket({ puback: false }), sendTimeoutMs: 300,
+  });
+  const t0 = Date.now();
+  await assert.rejects(client.sendEvent('never acked'), (e) => e.code === 'TIMEOUT');
+  assert.ok(Date.now() - t0 >= 250);
+  await client.close();
+});
+
+test('close() called by the socket from inside send() still closes the client', async () => {
+  const socket = fakeHubSocket();
+  const client = await lib.IotHubClient.connect({ ...FAKE, createWebSocket: () => socket });
+  const closedEvent = new Promise((r) => client.on('closed', r));
+  let closing;
+  socket.onsend = () => { socket.onsend = null; closing = client.close(); };
+  const send = client.sendEvent('in flight');
+  await closing;
+  await closedEvent;
+  assert.equal(client.connected, false);
+  await assert.rejects(send, (e) => e.code === 'CLOSED');
+});
+
+test('a GatewayHostName in the connection string is the host connected to; the identity keeps HostName', async () => {
+  const deviceId = await newDevice(emu);
+  const urls = [];
+  const cs = `HostName=${emu.hubHostname};DeviceId=${deviceId};SharedAccessKey=${KEY};GatewayHostName=gateway.example`;
+  const client = await lib.IotHubClient.fromConnectionString(cs, {
+    createWebSocket: (url, protocols) => {
+      urls.push(url);
+      return new WebSocket(`ws://${emu.host}:${emu.httpPort}/$iothub/websocket`, protocols);
+    },
+  });
+  assert.deepEqual(urls, ['wss://gateway.example/$iothub/websocket?iothub-no-client-cert=true']);
+  await client.sendEvent('via the gateway');
+  assert.equal((await telemetry(emu, deviceId)).length, 1, 'the SAS token for HostName was accepted');
+  await client.close();
+});

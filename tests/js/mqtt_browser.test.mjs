@@ -47,7 +47,7 @@ export default async ({ url, keepAlive, idleMs }) => {
 `;
 
 test('Chromium connects with its global WebSocket, round-trips QoS 0 and 1, and survives keep-alive periods', async () => {
-  const out = await browser.evaluateModule(PAGE_CODE, { url: broker.wsUrl, keepAlive: 1, idleMs: 3500 });
+  const out = await browser.evaluateModule(PAGE_CODE, { url: broker.wsUrl, keepAlive: 3, idleMs: 10_000 });
   assert.deepEqual(out.connack, { sessionPresent: false });
   assert.deepEqual(out.granted, [1, 1]);
   assert.deepEqual(

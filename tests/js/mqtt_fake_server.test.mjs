@@ -36,7 +36,8 @@ test('CONNACK, SUBACK and a PUBLISH in one-byte frames decode like a single fram
   c.on('message', (topic, payload) => got.push(`${topic}:${new TextDecoder().decode(payload)}`));
   await c.connect(srv.url, { clientId: 'x', WebSocket });
   assert.deepEqual(await c.subscribe('a/#', { qos: 0 }), [0]);
-  while (got.length < 2) await new Promise((r) => setTimeout(r, 10));
+  const deadline = Date.now() + 5000;
+  while (got.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(got, ['a/b:hi', 'a/b:hi']);
   await c.end();
   await srv.close();
@@ -97,4 +98,40 @@ test('an inbound QoS 2 publish or a text frame ends the connection with PROTOCOL
     await assert.rejects(pending, (e) => e.code === 'PROTOCOL_ERROR');
     await srv.close();
   }
+});
+
+test('a createWebSocket Promise that never settles fails connect with CONNECT_TIMEOUT', async () => {
+  const c = new lib.MqttClient();
+  await assert.rejects(
+    c.connect('ws://unused', { clientId: 'x', createWebSocket: () => new Promise(() => {}), connectTimeout: 300 }),
+    (e) => e.code === 'CONNECT_TIMEOUT',
+  );
+  assert.equal(c.connected, false);
+});
+
+test('a socket that answers synchronously inside send() loses nothing: connect and subscribe resolve', async () => {
+  const listeners = {};
+  const emit = (kind, ev) => { for (const f of listeners[kind] ?? []) f(ev); };
+  const socket = {
+    readyState: 1,
+    addEventListener(kind, f) { (listeners[kind] ??= []).push(f); },
+    removeEventListener(kind, f) { listeners[kind] = (listeners[kind] ?? []).filter((g) => g !== f); },
+    close() { socket.readyState = 3; emit('close', { code: 1000, reason: '' }); },
+    send(data) {
+      const b = new Uint8Array(data);
+      const answer = b[0] === 0x10 ? CONNACK_OK : b[0] === 0x82 ? [0x90, 0x03, b[2], b[3], 0x01] : null;
+      if (answer) emit('message', { data: new Uint8Array(answer).buffer });
+    },
+  };
+  const c = new lib.MqttClient();
+  await c.connect('ws://unused', { clientId: 'x', createWebSocket: () => socket, connectTimeout: 2000 });
+  assert.deepEqual(await c.subscribe('a/#', { qos: 1 }), [1]);
+  await c.end();
+});
+
+test('connectTimeout beyond an hour is refused rather than overflowing setTimeout', async () => {
+  await assert.rejects(
+    new lib.MqttClient().connect('ws://unused', { clientId: 'x', connectTimeout: 2 ** 31 }),
+    (e) => e.code === 'INVALID_ARGUMENT',
+  );
 });

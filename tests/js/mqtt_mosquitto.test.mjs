@@ -57,12 +57,12 @@ test('connects, subscribes and receives its own QoS 0 and QoS 1 publishes', asyn
 });
 
 test('stays connected across several keep-alive periods of silence', async () => {
-  // keepAlive 1 s: mosquitto drops a client silent for 1.5 s, so surviving 4.5 s means the
-  // PINGREQs went out and the PINGRESPs came back.
-  const { c, waitFor, closes } = await client({ keepAlive: 1 });
+  // keepAlive 3 s: mosquitto drops a client silent for 4.5 s, so surviving 10 s means the
+  // PINGREQs went out and the PINGRESPs came back. (1 s was too tight for a loaded machine.)
+  const { c, waitFor, closes } = await client({ keepAlive: 3 });
   const topic = `t/${uniq()}`;
   await c.subscribe(topic, { qos: 1 });
-  await sleep(4500);
+  await sleep(10_000);
   assert.equal(c.connected, true);
   assert.deepEqual(closes, []);
   await c.publish(topic, 'still here', { qos: 1 });

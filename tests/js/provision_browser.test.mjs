@@ -31,7 +31,8 @@ import * as lib from '/pkg/index.js';
 export default async (arg) => {
   const statuses = [];
   const opts = { idScope: arg.idScope, registrationId: arg.registrationId, endpoint: arg.endpoint, transport: arg.transport,
-                 payload: arg.payload, retry: arg.retry, onStatus: (s) => statuses.push(s.status) };
+                 payload: arg.payload, retry: arg.retry, onStatus: (s) => statuses.push(s.status),
+                 minPollMs: 1000 /* the emulator's Retry-After is 1 s; DPS's floor is 2 s */ };
   const asked = [];
   if (arg.credential === 'token') {
     const key = lib.deriveDeviceKey(arg.key, arg.registrationId);

@@ -33,7 +33,9 @@ async function injectDpsFault(status, count, retryAfter = 1) {
 }
 
 for (const transport of ['https', 'mqtt-ws']) {
-  const base = () => ({ idScope: emu.idScope, endpoint: emu.httpUrl, transport, WebSocket });
+  // The emulator answers with Retry-After 1 s; a local server may be polled faster than DPS's
+  // 2 s floor (protocol §1.7), which keeps these tests quick.
+  const base = () => ({ idScope: emu.idScope, endpoint: emu.httpUrl, transport, WebSocket, minPollMs: 1000 });
 
   test(`${transport}: an individual enrollment is assigned to the emulator's hub`, async () => {
     const statuses = [];

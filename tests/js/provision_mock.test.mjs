@@ -1,7 +1,8 @@
 // provision() over REST against a scripted in-process DPS (node:http): the request shape, the
 // poll loop with Retry-After, retries after 429/503, every failure as a typed error, abort,
-// deadline and the token provider. The emulator tests (provision_emulator.test.mjs) cover the
-// same against an independent server; this one pins what exactly goes on the wire.
+// deadline, the token provider, and Promises (getToken, an injected fetch) that never settle.
+// The emulator tests (provision_emulator.test.mjs) cover the same against an independent
+// server; this one pins what exactly goes on the wire.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -55,7 +56,7 @@ test('register then poll after Retry-After returns the full registration state',
     const r = await lib.provision({
       idScope: SCOPE, registrationId: 'dev-1', symmetricKey: KEY, endpoint: dps.endpoint, onStatus: (s) => statuses.push(s),
     });
-    assert.ok(Date.now() - t0 >= 950, 'waited for Retry-After');
+    assert.ok(Date.now() - t0 >= 1950, 'waited for Retry-After, clamped up to 2 s (protocol §1.7)');
     assert.deepEqual(r, {
       registrationId: 'dev-1', deviceId: 'dev-1', assignedHub: 'MyExampleHub.azure-devices.net', status: 'assigned',
       substatus: 'initialAssignment', createdDateTimeUtc: '2022-08-31T22:02:50.5163352Z',
@@ -77,7 +78,21 @@ test('register then poll after Retry-After returns the full registration state',
     assert.equal(get.url, `/${SCOPE}/registrations/dev-1/operations/${OP}?api-version=2021-06-01`);
     assert.equal(get.body, '');
     assert.deepEqual(statuses.map((s) => s.status), ['registering', 'assigning', 'assigned']);
-    assert.deepEqual(statuses[1], { status: 'assigning', attempt: 1, operationId: OP, nextPollMs: 1000 });
+    assert.deepEqual(statuses[1], { status: 'assigning', attempt: 1, operationId: OP, nextPollMs: 2000 });
+  } finally {
+    await dps.close();
+  }
+});
+
+test('minPollMs lowers the poll floor for a local emulator', async () => {
+  const dps = await mockDps([
+    { status: 202, headers: { 'retry-after': '1' }, body: { operationId: OP, status: 'assigning' } },
+    { status: 200, body: ASSIGNED('dev-1b') },
+  ]);
+  const statuses = [];
+  try {
+    await lib.provision({ idScope: SCOPE, registrationId: 'dev-1b', symmetricKey: KEY, endpoint: dps.endpoint, minPollMs: 1000, onStatus: (s) => statuses.push(s) });
+    assert.equal(statuses[1].nextPollMs, 1000);
   } finally {
     await dps.close();
   }
@@ -111,7 +126,7 @@ test('429 and 503 are retried with backoff and the registration then succeeds', 
     assert.deepEqual(dps.requests.map((q) => q.method), ['PUT', 'PUT', 'PUT', 'GET', 'GET']);
     const retries = statuses.filter((s) => s.status === 'retrying');
     assert.deepEqual(retries.map((s) => [s.reason, s.httpStatus, s.attempt]), [['throttled', 429, 1], ['server-error', 503, 2], ['server-error', 500, 1]]);
-    assert.ok(retries[0].delayMs >= 1000, 'the 429 honoured Retry-After');
+    assert.ok(retries[0].delayMs >= 2000, 'the 429 honoured Retry-After, clamped up to 2 s');
   } finally {
     await dps.close();
   }
@@ -183,6 +198,65 @@ test('the token provider is asked for the DPS resource and its token is sent', a
   await assert.rejects(lib.provision({ idScope: SCOPE, registrationId: 'dev-6', endpoint: 'http://127.0.0.1:9', getToken: () => { throw new Error('vault down'); } }),
     (e) => e.code === 'TOKEN_PROVIDER_FAILED' && /vault down/.test(e.message));
   await assert.rejects(lib.provision({ idScope: SCOPE, registrationId: 'dev-6', endpoint: 'http://127.0.0.1:9', getToken: async () => 42 }), { code: 'TOKEN_PROVIDER_FAILED' });
+});
+
+test('a provider token is reused only until its own se, not the expiry asked for', async () => {
+  const dps = await mockDps([
+    { status: 202, headers: { 'retry-after': '2' }, body: { operationId: OP, status: 'assigning' } },
+    { status: 200, body: ASSIGNED('dev-6b') },
+  ]);
+  const calls = [];
+  try {
+    await lib.provision({
+      idScope: SCOPE, registrationId: 'dev-6b', endpoint: dps.endpoint,
+      // Tokens that live 30 s although an hour was asked for: within the renewal margin at once.
+      getToken: (uri, expiresAt) => {
+        calls.push(expiresAt);
+        return `SharedAccessSignature sr=x&sig=${calls.length}&se=${Math.floor(Date.now() / 1000) + 30}&skn=registration`;
+      },
+    });
+    assert.equal(calls.length, 2, 'asked again for the poll');
+    assert.deepEqual(dps.requests.map((q) => /sig=(\d+)/.exec(q.headers.authorization)[1]), ['1', '2']);
+  } finally {
+    await dps.close();
+  }
+});
+
+test('a getToken that never settles ends in TIMEOUT, and an abort while waiting for it in ABORTED', { timeout: 10_000 }, async () => {
+  let asked = 0;
+  const never = () => { asked += 1; return new Promise(() => {}); };
+  const t0 = Date.now();
+  await assert.rejects(lib.provision({
+    idScope: SCOPE, registrationId: 'dev-6c', endpoint: 'http://127.0.0.1:9', getToken: never, requestTimeoutMs: 200, timeoutMs: 1000, ...fast,
+  }), { code: 'TIMEOUT' });
+  assert.ok(Date.now() - t0 < 3000);
+  assert.ok(asked >= 2, 'a timed-out provider counts as a request timeout and is retried');
+
+  const ac = new AbortController();
+  const p = lib.provision({
+    idScope: SCOPE, registrationId: 'dev-6c', endpoint: 'http://127.0.0.1:9', signal: ac.signal,
+    getToken: () => { setTimeout(() => ac.abort(), 50); return new Promise(() => {}); },
+  });
+  await assert.rejects(p, { code: 'ABORTED' });
+});
+
+test('an injected fetch or body read that ignores the signal ends in TIMEOUT', { timeout: 10_000 }, async () => {
+  const hangs = [
+    () => new Promise(() => {}),
+    async () => ({ status: 200, headers: { get: () => null }, text: () => new Promise(() => {}) }),
+  ];
+  for (const fetch of hangs) {
+    const t0 = Date.now();
+    await assert.rejects(lib.provision({
+      idScope: SCOPE, registrationId: 'dev-12b', symmetricKey: KEY, endpoint: 'https://proxy.example/dps', fetch, requestTimeoutMs: 200, timeoutMs: 800, ...fast,
+    }), { code: 'TIMEOUT' });
+    assert.ok(Date.now() - t0 < 3000);
+  }
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 100);
+  await assert.rejects(lib.provision({
+    idScope: SCOPE, registrationId: 'dev-12b', symmetricKey: KEY, endpoint: 'https://proxy.example/dps', fetch: hangs[0], signal: ac.signal,
+  }), { code: 'ABORTED' });
 });
 
 test('a group key is derived for the registration id and returned as symmetricKey', async () => {

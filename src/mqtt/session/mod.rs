@@ -10,7 +10,8 @@
 //! 4. on `Event::Dead`, or when the transport closes, close it and `handle_disconnected(now)`.
 //!
 //! The session outlives connections: unacknowledged QoS 1 publishes survive a disconnect and
-//! are re-sent with DUP set after the next CONNACK.
+//! are re-sent with DUP set after the next CONNACK, unless `resend_on_reconnect` is off; then
+//! they are dropped when the connection ends and their ids come out of `poll_discarded()`.
 
 mod ids;
 mod options;
@@ -56,6 +57,10 @@ pub struct Session {
     // `inflight` is full or the session is not connected.
     inflight: VecDeque<OutPublish>,
     queued: VecDeque<OutPublish>,
+    // Ids of QoS 1 publishes dropped unacknowledged (`discard_pending`), until the owner drains
+    // them with `poll_discarded`. Not an `Event`: a new variant would break every exhaustive
+    // `match` on `Event` in the drivers.
+    discarded: VecDeque<u16>,
     // SUBSCRIBE (id, filter count) and UNSUBSCRIBE ids waiting for their ack. They belong to
     // one connection: a disconnect forgets them (the caller re-subscribes).
     pending_subs: Vec<(u16, usize)>,
@@ -80,6 +85,7 @@ impl Session {
             ids: PacketIds::new(),
             inflight: VecDeque::new(),
             queued: VecDeque::new(),
+            discarded: VecDeque::new(),
             pending_subs: Vec::new(),
             pending_unsubs: Vec::new(),
             inbound_unacked: Vec::new(),
@@ -121,7 +127,11 @@ impl Session {
 
     /// The transport is open: starts a new connection by queueing CONNECT.
     pub fn handle_connected(&mut self, now: u64) {
-        self.reset_connection();
+        if self.state == State::Disconnected {
+            self.reset_connection();
+        } else {
+            self.end_connection();
+        }
         let c = Connect {
             client_id: &self.opts.client_id,
             username: self.opts.username.as_deref(),
@@ -140,8 +150,18 @@ impl Session {
 
     /// The transport closed (or the caller closed it after `Event::Dead`). Idempotent.
     pub fn handle_disconnected(&mut self, _now: u64) {
-        self.reset_connection();
+        self.end_connection();
         self.state = State::Disconnected;
+    }
+
+    /// A connection ended: forget what belonged to it, and with `resend_on_reconnect` off
+    /// its unacknowledged publishes too. Publishes made while disconnected are sent on the
+    /// next connection either way: they belonged to no earlier one.
+    fn end_connection(&mut self) {
+        self.reset_connection();
+        if !self.opts.resend_on_reconnect {
+            self.discard_pending();
+        }
     }
 
     /// Forgets everything that belongs to one connection; keeps QoS 1 publishes.
@@ -159,7 +179,7 @@ impl Session {
     }
 
     fn die(&mut self, err: MqttError) {
-        self.reset_connection();
+        self.end_connection();
         self.state = State::Disconnected;
         self.events.push_back(Event::Dead(err));
     }
@@ -356,14 +376,28 @@ impl Session {
         }
     }
 
+    /// Drops every QoS 1 publish not yet acknowledged, in flight or queued, and frees its id;
+    /// the ids come out of `poll_discarded()`, oldest first, for their owners to fail. Returns
+    /// how many were dropped. Meant for between connections (`resend_on_reconnect` off calls
+    /// it as each one ends): on a live one a late PUBACK could meet a reused id.
+    pub fn discard_pending(&mut self) -> usize {
+        let n = self.unacked();
+        for p in self.inflight.drain(..).chain(self.queued.drain(..)) {
+            self.ids.free(p.pkid);
+            self.discarded.push_back(p.pkid);
+        }
+        n
+    }
+
     /// Queues DISCONNECT and ends the connection: send `poll_transmit()`, then close the
-    /// transport. QoS 1 publishes not yet acknowledged stay for a later connection.
+    /// transport. QoS 1 publishes not yet acknowledged stay for a later connection, unless
+    /// `resend_on_reconnect` is off.
     pub fn disconnect(&mut self, now: u64) {
         if self.state == State::Disconnected {
             return;
         }
         let mut out = std::mem::take(&mut self.tx);
-        self.reset_connection();
+        self.end_connection();
         self.state = State::Disconnected;
         codec::encode_disconnect(&mut out);
         self.tx = out;
@@ -406,6 +440,12 @@ impl Session {
     /// The next event; call until `None` after every `handle_*` and command.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
+    }
+
+    /// The id of a QoS 1 publish that was dropped unacknowledged and will get no `PubAck`:
+    /// fail whatever waits for it. Call until `None` after every `handle_*` and command.
+    pub fn poll_discarded(&mut self) -> Option<u16> {
+        self.discarded.pop_front()
     }
 
     /// When (ms, same clock as `now`) `handle_timeout` wants to be called; `None` = no timer.

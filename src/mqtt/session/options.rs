@@ -13,6 +13,12 @@ pub struct SessionOptions {
     /// Seconds, 0 = off. IoT Hub accepts at most 1177 (protocol.md §5.2).
     pub keep_alive_secs: u16,
     pub clean_session: bool,
+    /// Whether QoS 1 publishes left unacknowledged when a connection ends are re-sent (DUP,
+    /// MQTT 3.1.1 §4.4) on the next one. With `false` they are dropped as the connection ends
+    /// and reported by `Session::poll_discarded`, so their owners can fail them: what
+    /// §3.1.2.4 asks of a CleanSession=1 client, and what DPS needs (an old `$rid` must not
+    /// come back, protocol §3). Default `true`: the hub client counts on the re-send.
+    pub resend_on_reconnect: bool,
     /// Most QoS 1 publishes sent and not yet acknowledged; later ones wait in a queue.
     pub max_inflight: usize,
     /// Most QoS 1 publishes waiting behind the window; beyond it `publish` says `QueueFull`.
@@ -33,6 +39,7 @@ impl Default for SessionOptions {
             password: None,
             keep_alive_secs: 60,
             clean_session: true,
+            resend_on_reconnect: true,
             max_inflight: 32,
             max_queued: 1000,
             // Above IoT Hub's largest message (256 KB telemetry, protocol.md §6) with room for
