@@ -80,6 +80,10 @@ form.addEventListener('submit', async (ev) => {
   $('provision-btn').disabled = true;
   if (client) { await client.close().catch(() => {}); client = null; }
   setButtons(false);
+  // A new registration starts a new device's story.
+  for (const id of ['send-log', 'desired-log', 'methods-log', 'c2d-log']) $(id).replaceChildren();
+  $('twin-view').textContent = '—';
+  setStatus('hub-status', 'idle', 'not connected');
   const keyField = keyKind() === 'group' ? 'groupKey' : 'symmetricKey';
   const endpoint = form.endpoint.value.trim();
   try {

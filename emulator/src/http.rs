@@ -63,7 +63,7 @@ async fn websocket(AxState(state): S, headers: HeaderMap, ws: WebSocketUpgrade) 
         state.log(400000, "-", "WebSocket upgrade without subprotocol 'mqtt' refused with 400");
         return (StatusCode::BAD_REQUEST, "subprotocol mqtt required").into_response();
     };
-    ws.protocols([proto]).max_message_size(2 * 1024 * 1024).on_upgrade(move |socket| mqtt::serve(WsWire(socket), state, "wss"))
+    ws.protocols([proto]).max_message_size(2 * 1024 * 1024).on_upgrade(move |socket| mqtt::serve(WsWire(socket), state, "websocket"))
 }
 
 pub fn json_response(status: u16, body: &serde_json::Value, extra: &[(&'static str, String)]) -> Response {

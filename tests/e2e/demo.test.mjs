@@ -1,12 +1,14 @@
 // The main job and the demo page end to end: `scripts/start.mjs` (what `npm start` runs after
 // set-up and build) starts the emulator, runs the quickstart in Node and serves the demo; then
 // Chromium (Playwright) clicks Provision and "Send 10 messages", and the cloud panel and the
-// emulator's service API both show the 10 messages. A screenshot is saved in test-output/.
+// emulator's service API both show the 10 messages; then it provisions again with the group key
+// over MQTT-WS, showing the derived key. A screenshot is saved in test-output/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { deriveDeviceKey } from 'azure-iot-wasm';
 import { launchChromium } from '../support/browser.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -69,6 +71,17 @@ test('npm start runs the quickstart, and the demo provisions and sends 10 messag
     await page.waitForFunction(() => [...document.querySelectorAll('#cloud-events tr')].filter((tr) => tr.children[1]?.textContent === 'telemetry').length >= 10, null, { timeout: 30_000 });
     // And the emulator's service API holds them.
     assert.equal(await countTelemetry(serviceUrl, 'python-device-008'), before + 10);
+
+    // The group-key path over MQTT-WS: the page shows the derived key and provisions with it.
+    await page.check('input[name=keyKind][value=group]');
+    await page.check('input[name=transport][value=mqtt-ws]');
+    const groupKey = await page.inputValue('input[name=key]');
+    const registrationId = await page.inputValue('input[name=registrationId]');
+    assert.equal(await page.textContent('#derived-key'), deriveDeviceKey(groupKey, registrationId));
+    await page.click('#provision-btn');
+    await page.waitForFunction((id) => document.querySelector('#r-deviceId').textContent === id, registrationId, { timeout: 60_000 });
+    await page.waitForSelector('#provision-status[data-state=ok]');
+    await page.waitForSelector('#hub-status[data-state=ok]', { timeout: 30_000 });
     assert.deepEqual(errors, []);
 
     mkdirSync(outDir, { recursive: true });
