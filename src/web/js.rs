@@ -40,7 +40,7 @@ pub fn object() -> JsValue {
 
 /// A whole number in `1..=2^53`, as JS numbers can hold exactly; anything else is `None`.
 pub fn positive_integer(v: f64) -> Option<u64> {
-    (v.is_finite() && v >= 1.0 && v.fract() == 0.0 && v <= 9_007_199_254_740_992.0).then(|| v as u64)
+    (v.is_finite() && v >= 1.0 && v.fract() == 0.0 && v <= 9_007_199_254_740_992.0).then_some(v as u64)
 }
 
 /// Milliseconds since the epoch, from the JS clock (`Date.now()`).

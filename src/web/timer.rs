@@ -35,8 +35,8 @@ impl Timeout {
                 f()
             }
         });
-        // `f64::max` maps NaN to 0.
-        let id = set_timeout(closure.as_ref().unchecked_ref(), ms.max(0.0).min(MAX_DELAY_MS));
+        let ms = if ms.is_nan() { 0.0 } else { ms.clamp(0.0, MAX_DELAY_MS) };
+        let id = set_timeout(closure.as_ref().unchecked_ref(), ms);
         Timeout { id, _closure: closure }
     }
 }
