@@ -54,6 +54,8 @@ fn bad(msg: impl Into<String>) -> Response {
     err(CloudError(400, 400004, msg.into()))
 }
 
+// The error is the ready HTTP answer; handlers return it as is, so its size is not a concern.
+#[allow(clippy::result_large_err)]
 fn parse<T: for<'de> Deserialize<'de>>(b: &Bytes) -> Result<T, Response> {
     serde_json::from_slice(b).map_err(|e| bad(format!("malformed JSON body: {e}")))
 }
@@ -310,7 +312,7 @@ async fn events(AxState(s): AxState<St>) -> impl IntoResponse {
         loop {
             match rx.recv().await {
                 Ok(v) => {
-                    let ev = Event::default().event(v["type"].as_str().unwrap_or("message").to_string()).data(v.to_string());
+                    let ev = Event::default().event(v["type"].as_str().unwrap_or("message")).data(v.to_string());
                     return Some((Ok::<_, std::convert::Infallible>(ev), rx));
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,

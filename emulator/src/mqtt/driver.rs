@@ -60,9 +60,7 @@ impl<W: Wire> Driver<W> {
         for ev in events {
             match ev {
                 Event::RequestSendPacket { packet, .. } => {
-                    if self.wire.send(packet.to_continuous_buffer()).await.is_err() {
-                        self.closed = true;
-                    }
+                    self.closed |= self.wire.send(packet.to_continuous_buffer()).await.is_err();
                 }
                 Event::NotifyPacketReceived(p) => received.push(p),
                 Event::RequestTimerReset { kind: TimerKind::PingreqRecv, duration_ms } => {

@@ -114,10 +114,7 @@ impl Client {
 
     /// The next packet, or None on close/timeout.
     pub async fn next(&mut self, t: Duration) -> Option<Packet> {
-        match self.next_or_close(t).await {
-            Ok(p) => Some(p),
-            Err(_) => None,
-        }
+        self.next_or_close(t).await.ok()
     }
 
     /// Err(true) when the server closed the socket, Err(false) on timeout.
