@@ -12,6 +12,7 @@ pub mod json;
 pub mod mqtt;
 pub mod query;
 pub mod retry;
+pub mod text;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

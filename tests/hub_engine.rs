@@ -588,6 +588,17 @@ fn an_open_that_never_gets_a_token_or_socket_times_out_and_backs_off() {
 }
 
 #[test]
+fn a_failed_token_provider_drops_the_open_with_token_provider_failed_and_backs_off() {
+    let mut r = Rig::device();
+    r.e.handle_token_failed(r.now, "no token server");
+    r.pump();
+    assert_eq!(disconnect_codes(&r), vec!["TOKEN_PROVIDER_FAILED"]);
+    assert!(r.events.iter().any(|e| matches!(e,
+        HubEvent::Disconnected { message, .. } if message == "getToken failed: no token server")));
+    assert!(r.events.iter().any(|e| matches!(e, HubEvent::Reconnecting { attempt: 1, .. })));
+}
+
+#[test]
 fn a_hub_that_never_sends_suback_fails_the_connection_at_the_connect_timeout() {
     let mut r = Rig::device();
     r.e.handle_opened(r.now, "SharedAccessSignature sr=x&sig=y&se=99999999999".into());

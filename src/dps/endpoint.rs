@@ -24,10 +24,10 @@ impl Endpoint {
     pub fn parse(input: &str) -> Result<Endpoint, DpsError> {
         let bad = |why: &str| DpsError::InvalidArgument(format!("endpoint {why}"));
         let s = input.trim();
-        let (secure, rest) = match s.find("://") {
-            Some(i) => match s[..i].to_ascii_lowercase().as_str() {
-                "https" => (true, &s[i + 3..]),
-                "http" => (false, &s[i + 3..]),
+        let (secure, rest) = match crate::text::split_once(s, "://") {
+            Some((scheme, rest)) => match scheme.to_ascii_lowercase().as_str() {
+                "https" => (true, rest),
+                "http" => (false, rest),
                 _ => return Err(bad("must start with http:// or https://")),
             },
             None => (true, s),
@@ -35,8 +35,9 @@ impl Endpoint {
         if rest.contains(['?', '#']) {
             return Err(bad("must not carry a query or fragment"));
         }
+        // The path keeps its leading '/'.
         let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
+            Some(i) => (rest.get(..i).unwrap_or(rest), rest.get(i..).unwrap_or("")),
             None => (rest, ""),
         };
         if authority.is_empty() {
@@ -47,9 +48,8 @@ impl Endpoint {
             return Err(bad("host holds characters that are not allowed"));
         }
         // A port, when present, follows the last ':' outside an IPv6 literal's brackets.
-        if let Some(i) = authority.rfind(':').filter(|&i| !authority[i..].contains(']')) {
-            let port = &authority[i + 1..];
-            if authority[..i].is_empty() || (!authority.starts_with('[') && authority[..i].contains(':')) {
+        if let Some((host, port)) = authority.rsplit_once(':').filter(|(_, port)| !port.contains(']')) {
+            if host.is_empty() || (!authority.starts_with('[') && host.contains(':')) {
                 return Err(bad("host is not valid"));
             }
             match port.parse::<u32>() {

@@ -50,8 +50,8 @@ pub struct ResponseTopic {
 /// Parses a response topic; any other topic is `None` ("not mine" is a normal answer).
 pub fn parse_response_topic(topic: &str) -> Option<ResponseTopic> {
     let rest = topic.strip_prefix(RESPONSE_PREFIX)?;
-    let (status, query) = match rest.find('/') {
-        Some(i) => (&rest[..i], rest[i + 1..].strip_prefix('?').unwrap_or(&rest[i + 1..])),
+    let (status, query) = match rest.split_once('/') {
+        Some((status, q)) => (status, q.strip_prefix('?').unwrap_or(q)),
         None => (rest, ""),
     };
     if status.is_empty() || status.len() > 5 || !status.bytes().all(|b| b.is_ascii_digit()) {

@@ -37,8 +37,7 @@ impl C2dMessage {
 /// `/inputs/{name}/` matches, as in azure-sdk-for-c (the hub only delivers our own).
 pub fn parse_c2d_topic(topic: &str) -> Option<C2dMessage> {
     let rest = topic.strip_prefix("devices/")?;
-    if let Some(i) = rest.find("/messages/devicebound") {
-        let tail = &rest[i + "/messages/devicebound".len()..];
+    if let Some((_, tail)) = crate::text::split_once(rest, "/messages/devicebound") {
         // Bag after the next `/`; a topic ending at `devicebound` or `devicebound/` has none.
         let bag = match tail {
             "" => "",
@@ -49,11 +48,8 @@ pub fn parse_c2d_topic(topic: &str) -> Option<C2dMessage> {
             input_name: None,
         });
     }
-    let i = rest.find("/inputs/")?;
-    if !rest[..i].contains("/modules/") {
-        return None;
-    }
-    let tail = &rest[i + "/inputs/".len()..];
+    let (head, tail) = crate::text::split_once(rest, "/inputs/")?;
+    crate::text::find(head, "/modules/")?;
     let (input, bag) = tail.split_once('/').unwrap_or((tail, ""));
     if input.is_empty() {
         return None;

@@ -155,6 +155,14 @@ impl HubEngine {
         }
     }
 
+    /// The application's token provider failed (`why`): like a failed open, with the
+    /// provider's own code, the one provisioning uses for the same failure.
+    pub fn handle_token_failed(&mut self, now: u64, why: &str) {
+        if matches!(self.phase, Phase::Opening { .. }) {
+            self.dropped(now, DropReason::Network, "TOKEN_PROVIDER_FAILED", format!("getToken failed: {why}"));
+        }
+    }
+
     pub fn handle_bytes(&mut self, now: u64, bytes: &[u8]) {
         self.session.handle_bytes(now, bytes);
         self.flush(now);

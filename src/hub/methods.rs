@@ -18,7 +18,7 @@ pub struct MethodRequest {
 /// Parses a method-request topic; `None` when `topic` is not one.
 pub fn parse_method_topic(topic: &str) -> Option<MethodRequest> {
     let rest = topic.strip_prefix(REQUEST_PREFIX)?;
-    let (name, query) = rest.split_once("/?")?;
+    let (name, query) = crate::text::split_once(rest, "/?")?;
     if name.is_empty() || name.contains('/') {
         return None;
     }

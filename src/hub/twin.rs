@@ -34,7 +34,7 @@ pub struct TwinResponse {
 /// Parses `$iothub/twin/res/{status}/?$rid=…[&$version=…]`; `None` when it is not one.
 pub fn parse_twin_response_topic(topic: &str) -> Option<TwinResponse> {
     let rest = topic.strip_prefix("$iothub/twin/res/")?;
-    let (status, query) = rest.split_once("/?")?;
+    let (status, query) = crate::text::split_once(rest, "/?")?;
     let status = status.parse::<u16>().ok()?;
     let rid = query_value(query, "$rid")?;
     let version = query_value(query, "$version").and_then(|v| v.parse().ok());

@@ -44,7 +44,7 @@ pub(crate) async fn open_socket(me: Weak<Hub>, epoch: u32) {
     let token = match credential {
         Credential::Key(k) => resource
             .sas_token(&k, expiry)
-            .map_err(|e| MqttError::SocketError(format!("token: {e}"))),
+            .map_err(|e| OpenFailure::Socket(MqttError::SocketError(format!("token: {e}")))),
         Credential::Fixed(t) => Ok(t),
         Credential::Provider(f) => {
             let r = f.call2(
@@ -54,10 +54,11 @@ pub(crate) async fn open_socket(me: Weak<Hub>, epoch: u32) {
             );
             match r {
                 Ok(v) => match within(&Promise::resolve(&v), left()).await {
-                    None => Err(MqttError::ConnectTimeout),
+                    None => Err(OpenFailure::Socket(MqttError::ConnectTimeout)),
                     Some(Ok(v)) => v
                         .as_string()
-                        .ok_or_else(|| MqttError::SocketError("getToken did not return a string".into())),
+                        .filter(|s| !s.trim().is_empty())
+                        .ok_or_else(|| OpenFailure::Token("it must return a SAS token string".into())),
                     Some(Err(e)) => Err(provider_failed(&e)),
                 },
                 Err(e) => Err(provider_failed(&e)),
@@ -65,7 +66,7 @@ pub(crate) async fn open_socket(me: Weak<Hub>, epoch: u32) {
         }
     };
     let opened = match token {
-        Ok(token) => factory.open(&url, left()).await.map(|raw| {
+        Ok(token) => factory.open(&url, left()).await.map_err(OpenFailure::Socket).map(|raw| {
             let socket = Socket::attach(raw, socket_listener(me.clone(), epoch));
             let open = socket.is_open();
             (token, socket, open)
@@ -77,16 +78,20 @@ pub(crate) async fn open_socket(me: Weak<Hub>, epoch: u32) {
     rc.post(move |i, _| i.opened(epoch, opened));
 }
 
-fn provider_failed(e: &JsValue) -> MqttError {
-    MqttError::SocketError(format!(
-        "getToken failed: {}",
-        get_str(e, "message").or_else(|| e.as_string()).unwrap_or_default()
-    ))
+/// Why the open task failed: the socket (an MQTT-layer error), or the application's
+/// `getToken`, which has its own code (`TOKEN_PROVIDER_FAILED`, as in provisioning).
+enum OpenFailure {
+    Socket(MqttError),
+    Token(String),
+}
+
+fn provider_failed(e: &JsValue) -> OpenFailure {
+    OpenFailure::Token(get_str(e, "message").or_else(|| e.as_string()).unwrap_or_default())
 }
 
 impl Inner {
     /// The open task's result for connection `epoch`.
-    fn opened(&mut self, epoch: u32, opened: Result<(String, Socket, bool), MqttError>) {
+    fn opened(&mut self, epoch: u32, opened: Result<(String, Socket, bool), OpenFailure>) {
         if self.epoch != epoch {
             if let Ok((_, socket, _)) = opened {
                 self.discard(socket);
@@ -103,7 +108,8 @@ impl Inner {
                     self.pending_token = Some(token);
                 }
             }
-            Err(e) => self.engine.handle_open_failed(now(), e),
+            Err(OpenFailure::Socket(e)) => self.engine.handle_open_failed(now(), e),
+            Err(OpenFailure::Token(why)) => self.engine.handle_token_failed(now(), &why),
         }
     }
 }

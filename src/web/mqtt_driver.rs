@@ -306,6 +306,7 @@ impl Inner {
         self.opened = false;
         self.open_deadline = None;
         self.session.handle_disconnected(now());
+        self.reject_discarded(&err);
         for (_, w) in self.sub_waiters.drain(..) {
             w.send(Err(err.clone()));
         }
@@ -315,6 +316,17 @@ impl Inner {
         match self.connect_waiter.take() {
             Some(w) => w.send(Err(err)),
             None => self.events.push(DriverEvent::Disconnected(err)),
+        }
+    }
+
+    /// Rejects the publishes the session dropped unacknowledged (`resend_on_reconnect` off):
+    /// they will get no PUBACK, and their ids are free again, so a waiter left behind would
+    /// hang, or be settled by a later publish's PUBACK on the reused id.
+    fn reject_discarded(&mut self, err: &MqttError) {
+        while let Some(id) = self.session.poll_discarded() {
+            if let Some(w) = take_waiter(&mut self.pub_waiters, id) {
+                w.send(Err(err.clone()));
+            }
         }
     }
 }
@@ -356,6 +368,9 @@ impl Driven for Inner {
                 Event::Dead(e) => self.fail(e),
             }
         }
+        // `fail` drains the discarded ids with its own error; any others (the session
+        // dropped them without reporting a death) go with the connection's loss.
+        self.reject_discarded(&MqttError::ConnectionLost { code: None, reason: String::new() });
         for s in self.dead.drain(..) {
             fx.drop_socket(s);
         }

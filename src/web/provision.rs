@@ -10,7 +10,7 @@ use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 use super::error::{js_error, js_service_error, ServiceDetails};
-use super::js::{now_ms, object, set};
+use super::js::{now_ms_u64 as now, object, set};
 use super::provision_io::{fetch_once, race, sleep_or_abort, FetchFailure, Raced};
 use super::provision_mqtt::MqttChannel;
 use super::provision_options::{read, Options, Tokens, Transport};
@@ -109,10 +109,6 @@ pub struct Reply {
     pub status: u16,
     pub retry_after: Option<String>,
     pub body: Vec<u8>,
-}
-
-fn now() -> u64 {
-    now_ms().max(0.0) as u64
 }
 
 fn jitter() -> Jitter {

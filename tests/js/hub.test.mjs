@@ -193,6 +193,20 @@ test('a getToken Promise that never settles fails connect with CONNECT_TIMEOUT a
   assert.ok(Date.now() - t0 < 5000);
 });
 
+test('a getToken that throws, rejects or returns no string fails connect with TOKEN_PROVIDER_FAILED', async () => {
+  const providers = [
+    () => { throw new Error('token server down'); },
+    () => Promise.reject(new Error('token server down')),
+    () => 42,
+  ];
+  for (const getToken of providers) {
+    await assert.rejects(
+      lib.IotHubClient.connect({ ...FAKE, symmetricKey: undefined, getToken, createWebSocket: () => fakeHubSocket() }),
+      (e) => e.code === 'TOKEN_PROVIDER_FAILED' && e.message.startsWith('getToken failed'),
+    );
+  }
+});
+
 test('a createWebSocket Promise that never settles fails connect with CONNECT_TIMEOUT at openTimeoutMs', async () => {
   await assert.rejects(
     lib.IotHubClient.connect({ ...FAKE, createWebSocket: () => new Promise(() => {}), openTimeoutMs: 300 }),
