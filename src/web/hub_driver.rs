@@ -14,13 +14,13 @@ use std::rc::Weak;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{spawn_local, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 use super::error::{js_error, js_service_error, ServiceDetails};
 use super::hub_message::{c2d_to_js, json_to_js};
 use super::hub_options::{Credential, HubOptions};
 pub(crate) use super::js::now_ms_u64 as now;
-use super::js::{get_str, object, set};
+use super::js::{get_str, object, set, spawn};
 use super::mailbox::{Alarm, Driven, Effects, Mailbox};
 use super::mqtt_socket::{Socket, SocketEvent, SocketFactory};
 use crate::hub::{Action, HubEngine, HubError, HubEvent, TwinOutcome};
@@ -298,7 +298,7 @@ impl Driven for Inner {
                         self.drop_socket();
                         let (me, epoch) = (me.clone(), self.epoch);
                         // Superseded by a later `Open` before it runs, it returns at once.
-                        fx.later(move || spawn_local(super::hub_socket::open_socket(me, epoch)));
+                        fx.later(move || spawn(super::hub_socket::open_socket(me, epoch)));
                     }
                     Action::Transmit(bytes) => {
                         if let Some(s) = &self.socket {
@@ -366,7 +366,7 @@ fn run(me: &Weak<Hub>, call: Call) {
         }
         Call::Message(f, pkid, msg) => {
             let me = me.clone();
-            spawn_local(async move {
+            spawn(async move {
                 let outcome = handler_result(f.call1(&JsValue::UNDEFINED, &msg)).await;
                 if let Err(e) = outcome {
                     report_handler_error(&me, e);
@@ -380,7 +380,7 @@ fn run(me: &Weak<Hub>, call: Call) {
         }
         Call::Method(f, rid, req) => {
             let me = me.clone();
-            spawn_local(async move {
+            spawn(async move {
                 let (status, payload) = match handler_result(f.call1(&JsValue::UNDEFINED, &req)).await {
                     Ok(v) => {
                         let status = super::js::get_f64(&v, "status")

@@ -136,11 +136,7 @@ pub(crate) fn on_socket_event(i: &mut Inner, epoch: u32, ev: SocketEvent) {
             let opening = i.pending_token.is_some();
             i.drop_socket();
             if opening {
-                let code = code.map(|c| format!(" (close code {c})")).unwrap_or_default();
-                i.engine.handle_open_failed(
-                    now(),
-                    MqttError::SocketError(format!("websocket closed before it opened{code}")),
-                );
+                i.engine.handle_open_failed(now(), super::mqtt_socket::closed_before_open(code));
             } else {
                 i.engine.handle_closed(now(), MqttError::ConnectionLost { code, reason });
             }

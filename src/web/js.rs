@@ -1,6 +1,9 @@
 //! Small typed readers and writers over JS objects, so option parsing stays total: a missing
 //! or mistyped field is `None`, never a panic. Hand-written instead of serde-wasm-bindgen to
-//! keep the bundle small.
+//! keep the bundle small. Also the JS clock and `spawn`, through which the drivers start tasks.
+
+use std::future::Future;
+use std::pin::Pin;
 
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -69,4 +72,15 @@ pub fn whole_number(o: &JsValue, key: &str, lo: u64, hi: u64) -> Result<Option<u
         .ok_or_else(|| {
             super::error::js_error("INVALID_ARGUMENT", &format!("{key} must be a whole number from {lo} to {hi}"))
         })
+}
+
+/// `spawn_local` through one boxed future type: each distinct future type would otherwise get
+/// its own copy of the task machinery (bench/size.md, third pass).
+pub fn spawn(f: impl Future<Output = ()> + 'static) {
+    spawn_boxed(Box::pin(f));
+}
+
+#[inline(never)]
+fn spawn_boxed(f: Pin<Box<dyn Future<Output = ()>>>) {
+    wasm_bindgen_futures::spawn_local(f);
 }

@@ -84,8 +84,15 @@ impl<S: Driven> Mailbox<S> {
 
     /// Queues `input` and runs a turn (or leaves it to the turn already running).
     pub fn post(self: &Rc<Self>, input: impl FnOnce(&mut S, &mut Effects) + 'static) {
+        self.post_boxed(Box::new(input));
+    }
+
+    /// The shared body of `post`: one copy per driver instead of one per input closure
+    /// (bench/size.md, third pass).
+    #[inline(never)]
+    fn post_boxed(self: &Rc<Self>, input: Input<S>) {
         if let Ok(mut q) = self.inbox.try_borrow_mut() {
-            q.push_back(Box::new(input));
+            q.push_back(input);
         }
         self.turn();
     }

@@ -30,9 +30,7 @@
 use std::future::Future;
 use std::rc::{Rc, Weak};
 
-use wasm_bindgen_futures::spawn_local;
-
-use super::js::now_ms_u64 as now;
+use super::js::{now_ms_u64 as now, spawn};
 use super::mailbox::{socket_listener, Alarm, Driven, Effects, Mailbox};
 use super::mqtt_oneshot::{channel, Sender};
 use super::mqtt_socket::{resolve_socket, JsSocket, Opening, Socket, SocketEvent, SocketFactory};
@@ -216,7 +214,7 @@ impl WeakMqttDriver {
 fn open(me: Weak<Shared>, epoch: u32, factory: SocketFactory, url: String, deadline: u64) {
     match factory.start(&url) {
         Ok(Opening::Ready(raw)) => attach(me, epoch, Ok(raw)),
-        Ok(Opening::Pending(promise)) => spawn_local(async move {
+        Ok(Opening::Pending(promise)) => spawn(async move {
             let raw = resolve_socket(promise, deadline.saturating_sub(now()) as f64).await;
             attach(me, epoch, raw);
         }),
@@ -403,8 +401,7 @@ impl Driven for Inner {
                 let err = if self.opened {
                     MqttError::ConnectionLost { code, reason }
                 } else {
-                    let code = code.map(|c| format!(" (close code {c})")).unwrap_or_default();
-                    MqttError::SocketError(format!("websocket closed before it opened{code}"))
+                    super::mqtt_socket::closed_before_open(code)
                 };
                 self.fail(err);
             }

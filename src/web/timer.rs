@@ -29,6 +29,12 @@ pub struct Timeout {
 
 impl Timeout {
     pub fn new(ms: f64, f: impl FnOnce() + 'static) -> Timeout {
+        Timeout::boxed(ms, Box::new(f))
+    }
+
+    /// One `Closure` instantiation (and its wasm-bindgen shims) for every caller of `new`.
+    #[inline(never)]
+    fn boxed(ms: f64, f: Box<dyn FnOnce()>) -> Timeout {
         let mut f = Some(f);
         let closure = Closure::<dyn FnMut()>::new(move || {
             if let Some(f) = f.take() {
