@@ -17,15 +17,17 @@
 //! with a new token.
 //! Telemetry sent before Ready waits in the bounded offline queue; once in the session it stays
 //! there until its PUBACK, across reconnects (re-sent with DUP by the session).
+//!
+//! Split by concern: inbound routing is in `engine_inbound.rs`, drops, give-up, send expiry and
+//! token renewal in `engine_lifecycle.rs`, the option/action/event types in `engine_types.rs`.
 
 use super::engine_types::{Action, EngineOptions, HubEvent};
-use super::policy::{renew_at_ms, DropReason, OfflineQueue, Reconnect, ReconnectPolicy};
+use super::policy::{renew_at_ms, DropReason, OfflineQueue, ReconnectPolicy};
 use super::{
     method_response_topic, sas_expiry, subscriptions, telemetry_topic, DesiredTracker, HubError, Message, TwinOutcome,
     TwinRequestKind, TwinRequests,
 };
 use crate::mqtt::{Event, MqttError, QoS, Session, SessionOptions};
-use crate::retry::Jitter;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Phase {
@@ -117,7 +119,7 @@ impl HubEngine {
         }
     }
 
-    fn open(&mut self, now: u64) {
+    pub(super) fn open(&mut self, now: u64) {
         self.phase = Phase::Opening {
             deadline: now.saturating_add(self.opts.connect_timeout_ms),
         };
@@ -354,86 +356,6 @@ impl HubEngine {
         Ok(op)
     }
 
-    fn dropped(&mut self, now: u64, reason: DropReason, code: &'static str, message: String) {
-        self.session.handle_disconnected(now);
-        self.events.push(HubEvent::Disconnected { reason: code, message });
-        let jitter = Jitter::Fraction((self.opts.jitter)());
-        match self.policy.on_dropped(now, reason, jitter) {
-            Reconnect::After { delay_ms, attempt } => {
-                self.phase = Phase::Backoff {
-                    until: now.saturating_add(delay_ms),
-                };
-                self.events.push(HubEvent::Reconnecting { attempt, delay_ms });
-            }
-            Reconnect::GiveUp(e) => self.give_up(e, false),
-        }
-    }
-
-    /// Stops for good with `e`: every pending operation fails with it. `announce` first
-    /// reports a `Disconnected` carrying `e` (so a pending `connect()` rejects with it).
-    fn give_up(&mut self, e: HubError, announce: bool) {
-        if announce {
-            self.events.push(HubEvent::Disconnected {
-                reason: e.code(),
-                message: e.to_string(),
-            });
-        }
-        self.phase = Phase::Closed;
-        self.events.push(HubEvent::Error(e.clone()));
-        self.fail_all(e);
-        self.events.push(HubEvent::Closed);
-    }
-
-    /// Fails the sends whose `send_timeout_ms` has passed. One still in the session may yet
-    /// reach the hub; its PUBACK is then ignored.
-    fn expire_sends(&mut self, now: u64) {
-        let mut expired = Vec::new();
-        self.in_session.retain(|&(_, op, deadline)| {
-            let keep = deadline > now;
-            if !keep {
-                expired.push(op);
-            }
-            keep
-        });
-        while self.offline.front().is_some_and(|s| s.1 <= now) {
-            if let Some((op, ..)) = self.offline.pop() {
-                expired.push(op);
-            }
-        }
-        for op in expired {
-            self.events.push(HubEvent::SendDone {
-                op,
-                result: Err(HubError::Timeout),
-            });
-        }
-    }
-
-    fn renew_if_drained(&mut self, now: u64) {
-        if self.session.unacked() == 0 {
-            self.close_for_renewal(now);
-        }
-    }
-
-    /// DISCONNECT and close; `deadline == u64::MAX` marks "waiting for the socket to close",
-    /// after which `handle_closed` reconnects at once.
-    fn close_for_renewal(&mut self, now: u64) {
-        self.session.disconnect(now);
-        self.flush_transmit();
-        self.actions.push(Action::CloseSocket);
-        self.phase = Phase::Renewing { deadline: u64::MAX };
-    }
-
-    fn reopen_after_renewal(&mut self, now: u64) {
-        self.events.push(HubEvent::Disconnected {
-            reason: "TOKEN_RENEWAL",
-            message: "renewing the token".into(),
-        });
-        let _ = self
-            .policy
-            .on_dropped(now, DropReason::TokenRenewal, Jitter::Fraction(0.0));
-        self.open(now);
-    }
-
     fn on_ready(&mut self, now: u64) {
         self.phase = Phase::Ready;
         self.policy.on_connected(now);
@@ -517,13 +439,13 @@ impl HubEngine {
         }
     }
 
-    fn flush_transmit(&mut self) {
+    pub(super) fn flush_transmit(&mut self) {
         if let Some(bytes) = self.session.poll_transmit() {
             self.actions.push(Action::Transmit(bytes));
         }
     }
 
-    fn fail_all(&mut self, err: HubError) {
+    pub(super) fn fail_all(&mut self, err: HubError) {
         let mut ops: Vec<u64> = self.in_session.drain(..).map(|(_, op, _)| op).collect();
         super::sort_small_by_key(&mut ops, |op| *op);
         ops.extend(self.offline.drain().into_iter().map(|(op, _, _, _)| op));

@@ -10,6 +10,7 @@ mod connection_string;
 mod desired;
 mod engine;
 mod engine_inbound;
+mod engine_lifecycle;
 mod engine_types;
 mod error;
 mod identity;
