@@ -15,7 +15,7 @@ const ROUNDS = Number(process.argv[3] ?? 3);
 const KEY = Buffer.alloc(32, 9).toString('base64');
 
 if (!process.env.BENCH_CHILD) {
-  const { startEmulator, sdkArgs } = await import('../tests/support/emulator.mjs');
+  const { startEmulator, sdkArgs } = await import('../scripts/lib/emulator.mjs');
   const emu = await startEmulator({ args: [...sdkArgs(), '--quiet'] });
   try {
     for (const id of ['bench-ours', 'bench-sdk']) {

@@ -8,6 +8,7 @@
 //   PROVISIONING_SYMMETRIC_KEY    the device's symmetric key (individual, or already derived)
 // With none of them set, it starts the local emulator and targets it.
 import * as lib from 'azure-iot-wasm';
+import { sendTestMessages } from './quickstart.mjs';
 
 const WebSocket = globalThis.WebSocket ?? (await import('ws')).default;
 const env = process.env;
@@ -16,10 +17,9 @@ let emulator = null;
 let settings;
 
 if (vars.every((v) => !env[v])) {
-  const { startEmulator } = await import('../tests/support/emulator.mjs');
+  const { startEmulator, quickstartEnrollment } = await import('../scripts/lib/emulator.mjs');
   emulator = await startEmulator();
-  const enrollments = await (await fetch(`${emulator.serviceUrl}/enrollments`)).json();
-  const e = enrollments.find((x) => x.registrationId === 'symm-key-python-device-008');
+  const e = await quickstartEnrollment(emulator);
   settings = { host: emulator.httpUrl, idScope: emulator.idScope, registrationId: e.registrationId, key: e.primaryKey };
   console.log(`No PROVISIONING_* variables set: using the local emulator at ${emulator.httpUrl}`);
 } else {
@@ -51,20 +51,12 @@ try {
   if (registration.status === 'assigned') {
     console.log('Will send telemetry from the provisioned device');
     const client = await lib.IotHubClient.connect({ provisioning: registration, url: hubUrl, WebSocket });
-    const sendTestMessage = async (i) => {
-      console.log(`sending message #${i}`);
-      await client.sendEvent(`test wind speed ${i}`, {
-        messageId: crypto.randomUUID(),
-        correlationId: 'correlation-1234',
-        properties: { count: i, 'tornado-warning': 'yes' },
-        contentEncoding: 'utf-8',
-        contentType: 'application/json',
-      });
-      console.log(`done sending message #${i}`);
-    };
-    // Send the ten messages concurrently, as the sample does.
-    await Promise.all(Array.from({ length: 10 }, (_, k) => sendTestMessage(k + 1)));
-    await client.close();
+    try {
+      // Send the ten messages concurrently, as the sample does.
+      await sendTestMessages(client, 10, (line) => console.log(line));
+    } finally {
+      await client.close();
+    }
   } else {
     console.log(`Can not send telemetry from the provisioned device (status ${registration.status})`);
   }

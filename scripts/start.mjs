@@ -2,15 +2,15 @@
 // `npm start` (after set-up and build): the main job.
 //   1. starts the local emulator (DPS + IoT Hub, CORS on for the demo page);
 //   2. runs the quickstart once in Node against it: the registration result, then 10 sends and acks;
-//   3. serves the demo page (www/, with the package under /pkg/) on http://localhost, prints the
+//   3. serves the demo page (www/, with the package under /pkg/ and examples/ under /examples/) on http://localhost, prints the
 //      URL, and keeps serving until Ctrl-C, which stops everything cleanly.
 // Ports: PORT (demo, default 8000) and EMULATOR_HTTP_PORT (default 8080); 0 picks free ones, and a
 // busy default falls back to a free port.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { startEmulator } from '../tests/support/emulator.mjs';
-import { serveStatic } from '../tests/support/static-server.mjs';
+import { startEmulator, quickstartEnrollment } from './lib/emulator.mjs';
+import { serveStatic } from './lib/static-server.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const build = spawnSync('cargo', ['build', '-q', '-p', 'iot-emulator'], { cwd: root, stdio: 'inherit' });
@@ -27,9 +27,8 @@ async function firstThatStarts(ports, start) {
 const emuPort = process.env.EMULATOR_HTTP_PORT ?? '8080';
 const emulator = await firstThatStarts([emuPort, '0'], (p) => startEmulator({ args: ['--cors', '--http-port', String(p)] }));
 const service = emulator.serviceUrl;
-const enrollments = await (await fetch(`${service}/enrollments`)).json();
+const individual = await quickstartEnrollment(emulator);
 const groups = await (await fetch(`${service}/enrollmentGroups`)).json().catch(() => []);
-const individual = enrollments.find((e) => e.registrationId === 'symm-key-python-device-008') ?? enrollments[0];
 const group = Array.isArray(groups) ? groups[0] : undefined;
 
 console.log(`\nEmulator: DPS and IoT Hub at ${emulator.httpUrl} (service API ${service})\n`);
@@ -58,7 +57,7 @@ const demoConfig = {
 };
 const virtual = new Map([['/demo-config.json', JSON.stringify(demoConfig, null, 2)]]);
 const server = await firstThatStarts([process.env.PORT ?? '8000', '0'], (p) =>
-  serveStatic(join(root, 'www'), { host: 'localhost', port: Number(p), virtual, mounts: { '/pkg/': join(root, 'pkg') } }));
+  serveStatic(join(root, 'www'), { host: 'localhost', port: Number(p), virtual, mounts: { '/pkg/': join(root, 'pkg'), '/examples/': join(root, 'examples') } }));
 
 console.log(`\nDemo: http://localhost:${server.port}/   (Ctrl-C stops the demo and the emulator)`);
 

@@ -3,6 +3,7 @@
 // emulator's event stream. `demo-config.json` (written by `npm start`) pre-fills the form for the
 // local emulator.
 import { provision, deriveDeviceKey, IotHubClient } from '/pkg/index.js';
+import { sendTestMessages } from '/examples/quickstart.mjs';
 
 const $ = (id) => document.getElementById(id);
 const form = $('provision-form');
@@ -132,7 +133,7 @@ async function connectHub(endpoint) {
   }
   setStatus('hub-status', 'ok', `connected as ${provisioned.deviceId}`);
   setButtons(true);
-  client.on('disconnected', (info) => setStatus('hub-status', 'warn', `disconnected${info?.reason ? `: ${info.reason}` : ''}`));
+  client.on('disconnected', (info) => setStatus('hub-status', 'warn', `disconnected${info?.code ? `: ${info.code}` : ''}`));
   client.on('reconnecting', (info) => setStatus('hub-status', 'warn', `reconnecting (attempt ${info?.attempt ?? '?'}, in ${info?.delayMs ?? '?'} ms)`));
   client.on('connected', () => setStatus('hub-status', 'ok', `connected as ${provisioned.deviceId}`));
   client.on('error', (e) => showError('send-error', e));
@@ -150,18 +151,7 @@ $('send-btn').addEventListener('click', async () => {
   showError('send-error', null);
   $('send-btn').disabled = true;
   try {
-    await Promise.all(Array.from({ length: 10 }, async (_, k) => {
-      const i = k + 1;
-      logTo('send-log', `sending message #${i}`);
-      await client.sendEvent(`test wind speed ${i}`, {
-        messageId: crypto.randomUUID(),
-        correlationId: 'correlation-1234',
-        contentType: 'application/json',
-        contentEncoding: 'utf-8',
-        properties: { count: i, 'tornado-warning': 'yes' },
-      });
-      logTo('send-log', `done sending message #${i}`, 'ok');
-    }));
+    await sendTestMessages(client, 10, (line) => logTo('send-log', line, line.startsWith('done') ? 'ok' : undefined));
   } catch (e) {
     showError('send-error', e);
   } finally {

@@ -6,18 +6,18 @@
 use super::AuthError;
 
 pub fn validate_registration_id(id: &str) -> Result<(), AuthError> {
-    if id.is_empty() {
+    let bytes = id.as_bytes();
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
         return Err(AuthError::EmptyRegistrationId);
-    }
+    };
     if id.len() > 128 {
         return Err(AuthError::InvalidRegistrationId("is longer than 128 characters"));
     }
-    if !id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'.' | b'_' | b'-')) {
+    if !bytes.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'.' | b'_' | b'-')) {
         return Err(AuthError::InvalidRegistrationId(
             "may hold only letters, digits and : . _ -",
         ));
     }
-    let (first, last) = (id.as_bytes()[0], id.as_bytes()[id.len() - 1]);
     if !first.is_ascii_alphanumeric() {
         return Err(AuthError::InvalidRegistrationId("must start with a letter or digit"));
     }

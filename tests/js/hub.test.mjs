@@ -2,7 +2,7 @@
 // cloud side through the emulator's service API.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEmulator } from '../support/emulator.mjs';
+import { startEmulator } from '../../scripts/lib/emulator.mjs';
 import { lib, api, newDevice, hubOptions, waitFor, telemetry, KEY, WebSocket } from './hub_support.mjs';
 
 let emu;

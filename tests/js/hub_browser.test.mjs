@@ -4,7 +4,7 @@
 // through the emulator's service API. A getToken provider stands in for a token server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEmulator } from '../support/emulator.mjs';
+import { startEmulator } from '../../scripts/lib/emulator.mjs';
 import { openBrowser } from '../support/browser.mjs';
 import { api, waitFor, telemetry } from './hub_support.mjs';
 

@@ -3,7 +3,7 @@
 // withheld then released, and a desired patch made while the device is offline.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEmulator } from '../support/emulator.mjs';
+import { startEmulator } from '../../scripts/lib/emulator.mjs';
 import { lib, api, newDevice, hubOptions, waitFor, telemetry } from './hub_support.mjs';
 
 let emu;

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import * as lib from 'azure-iot-wasm';
-import { startEmulator } from '../support/emulator.mjs';
+import { startEmulator } from '../../scripts/lib/emulator.mjs';
 
 let emu;
 before(async () => { emu = await startEmulator(); });

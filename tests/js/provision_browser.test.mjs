@@ -4,7 +4,7 @@
 // a disabled enrollment, a wrong key, and injected 429/503 faults that heal.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEmulator } from '../support/emulator.mjs';
+import { startEmulator } from '../../scripts/lib/emulator.mjs';
 import { openBrowser } from '../support/browser.mjs';
 
 let emu;

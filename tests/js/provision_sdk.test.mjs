@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startEmulator, sdkArgs } from '../support/emulator.mjs';
+import { startEmulator, sdkArgs } from '../../scripts/lib/emulator.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 

@@ -16,7 +16,7 @@ after(() => ctx?.emu.stop());
 test('deno provisions and sends 10 acknowledged messages with its global WebSocket', async () => {
   writeFileSync(join(ctx.dir, 'deno_main.mjs'), `
 import * as lib from 'azure-iot-wasm';
-import { quickstart } from './scenario.mjs';
+import { quickstart } from './quickstart.mjs';
 const out = await quickstart(lib, JSON.parse(Deno.args[0]), (line) => console.log(line));
 console.log('RESULT ' + JSON.stringify(out));
 `);

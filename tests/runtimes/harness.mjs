@@ -1,21 +1,20 @@
 // Shared by the runtime tests: an emulator, the packed package installed into a blank project
-// with the scenario beside it, and the cloud-side check that the messages arrived.
+// with the quickstart module (examples/quickstart.mjs) beside it, and the cloud-side check that the messages arrived.
 import { readFileSync } from 'node:fs';
-import { startEmulator } from '../support/emulator.mjs';
+import { startEmulator, quickstartEnrollment } from '../../scripts/lib/emulator.mjs';
 import { installPacked } from '../support/packed.mjs';
 
-export const scenarioSource = readFileSync(new URL('./scenario.mjs', import.meta.url), 'utf8');
+export const quickstartSource = readFileSync(new URL('../../examples/quickstart.mjs', import.meta.url), 'utf8');
 
 export async function setUp({ emulatorArgs = [] } = {}) {
   const emu = await startEmulator({ args: emulatorArgs });
-  const enrollments = await (await fetch(`${emu.serviceUrl}/enrollments`)).json();
-  const individual = enrollments.find((e) => e.registrationId === 'symm-key-python-device-008') ?? enrollments[0];
-  const dir = installPacked({ files: { 'scenario.mjs': scenarioSource } });
+  const individual = await quickstartEnrollment(emu);
+  const dir = installPacked({ files: { 'quickstart.mjs': quickstartSource } });
   const params = {
     endpoint: emu.httpUrl,
     idScope: emu.idScope,
     registrationId: individual.registrationId,
-    symmetricKey: individual.primaryKey ?? individual.attestation?.symmetricKey?.primaryKey,
+    symmetricKey: individual.primaryKey,
     hubUrl: `ws://${emu.host}:${emu.httpPort}/$iothub/websocket`,
   };
   return { emu, dir, params };

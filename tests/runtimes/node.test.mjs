@@ -14,7 +14,7 @@ before(async () => {
   ctx = await setUp();
   writeFileSync(join(ctx.dir, 'main.mjs'), `
 import * as lib from 'azure-iot-wasm';
-import { quickstart } from './scenario.mjs';
+import { quickstart } from './quickstart.mjs';
 const params = JSON.parse(process.argv[2]);
 const socket = params.wsModule ? { WebSocket: (await import(params.wsModule)).default } : {};
 const out = await quickstart(lib, { ...params, socket }, (line) => console.log(line));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setUp, storedMessages } from './harness.mjs';
 import { launchChromium } from '../support/browser.mjs';
-import { serveStatic } from '../support/static-server.mjs';
+import { serveStatic } from '../../scripts/lib/static-server.mjs';
 
 const vite = fileURLToPath(new URL('../../node_modules/.bin/vite', import.meta.url));
 let ctx;
@@ -20,7 +20,7 @@ test('a Vite build of an app importing the package works in Chromium and sends 1
   writeFileSync(join(ctx.dir, 'index.html'), '<!doctype html><meta charset="utf-8"><title>app</title><pre id="out">running</pre><script type="module" src="/main.js"></script>');
   writeFileSync(join(ctx.dir, 'main.js'), `
 import * as lib from 'azure-iot-wasm';
-import { quickstart } from './scenario.mjs';
+import { quickstart } from './quickstart.mjs';
 const out = document.getElementById('out');
 const params = JSON.parse(decodeURIComponent(location.hash.slice(1)));
 quickstart(lib, params).then(

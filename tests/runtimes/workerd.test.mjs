@@ -15,7 +15,7 @@ after(() => ctx?.emu.stop());
 
 const worker = `
 import * as lib from './node_modules/azure-iot-wasm/pkg/workerd.js';
-import { quickstart } from './scenario.mjs';
+import { quickstart } from './quickstart.mjs';
 
 async function createWebSocket(url, protocols) {
   const resp = await fetch(url.replace(/^ws/, 'http'), {

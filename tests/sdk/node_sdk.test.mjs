@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startEmulator, sdkArgs } from '../support/emulator.mjs';
+import { startEmulator, sdkArgs } from '../../scripts/lib/emulator.mjs';
 
 const flow = fileURLToPath(new URL('./node_sdk_flow.mjs', import.meta.url));
 const STEPS = ['provision-individual', 'provision-group', 'connect-mqttws', 'telemetry-with-properties', 'c2d', 'twin-get', 'twin-reported', 'twin-desired', 'direct-method', 'close'];

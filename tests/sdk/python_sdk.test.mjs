@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { startEmulator, sdkArgs } from '../support/emulator.mjs';
+import { startEmulator, sdkArgs } from '../../scripts/lib/emulator.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const python = path.join(root, '.venv', 'bin', 'python');

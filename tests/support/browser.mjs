@@ -10,7 +10,7 @@
 // `b.logs` collects the page's console output and uncaught errors, for failure messages.
 import { chromium } from 'playwright-core';
 import { fileURLToPath } from 'node:url';
-import { serveStatic } from './static-server.mjs';
+import { serveStatic } from '../../scripts/lib/static-server.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // As root Chromium needs --no-sandbox; on a closed network the background services must be off.

@@ -1,4 +1,4 @@
-// A tiny static file server over a directory, for browser tests and the demo: correct MIME types
+// A tiny static file server over a directory, for the demo (`npm start`) and browser tests: correct MIME types
 // (application/wasm matters for streaming instantiation), no directory listing, no path escape.
 // `virtual` maps extra URL paths to generated content; `mounts` maps URL prefixes to other
 // directories (e.g. `{ '/pkg/': pkgDir }`).

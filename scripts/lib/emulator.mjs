@@ -1,5 +1,5 @@
-// Test support: starts the iot-emulator binary (building it if missing) and waits for its
-// `EMULATOR_READY {json}` line. Contract: startEmulator({ args }) → { httpPort, httpsPort,
+// Starts the iot-emulator binary (building it if missing) and waits for its
+// `EMULATOR_READY {json}` line; used by the tests, the main job, the CLI and the benchmarks. Contract: startEmulator({ args }) → { httpPort, httpsPort,
 // mqttsPort, caPath, hubHostname, httpUrl, serviceUrl, idScope, host, stop() }.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -80,4 +80,11 @@ export async function startEmulator({ args = [], timeoutMs = 120_000 } = {}) {
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** The quickstart's individual enrollment (`symm-key-python-device-008` in the default config),
+ * read through the service API: `{ registrationId, primaryKey, ... }`. */
+export async function quickstartEnrollment(emu) {
+  const enrollments = await (await fetch(`${emu.serviceUrl}/enrollments`)).json();
+  return enrollments.find((e) => e.registrationId === 'symm-key-python-device-008') ?? enrollments[0];
 }
