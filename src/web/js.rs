@@ -37,6 +37,13 @@ pub fn set(obj: &JsValue, key: &str, value: &JsValue) {
     let _ = Reflect::set(obj, &JsValue::from_str(key), value);
 }
 
+/// `obj[name](...args)`, with a missing method or a throw read as `undefined`.
+pub fn call_method(obj: &JsValue, name: &str, args: &[JsValue]) -> JsValue {
+    let Some(f) = get_fn(obj, name) else { return JsValue::UNDEFINED };
+    let arr: js_sys::Array = args.iter().collect();
+    f.apply(obj, &arr).unwrap_or(JsValue::UNDEFINED)
+}
+
 pub fn object() -> JsValue {
     Object::new().into()
 }

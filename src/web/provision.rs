@@ -3,7 +3,7 @@
 //! `provision_io` does the fetch and the sleeps, `provision_mqtt` the MQTT exchange, and
 //! `provision_options` reads the options. The clock (`Date.now`) and the jitter
 //! (`Math.random`) are read here and passed in. Every awaited JS Promise is raced against the
-//! request timeout, the deadline and `signal` (`provision_io::race`), so the returned Promise
+//! request timeout, the deadline and `signal` (`timer::race`), so the returned Promise
 //! always settles.
 
 use js_sys::Function;
@@ -11,7 +11,8 @@ use wasm_bindgen::prelude::*;
 
 use super::error::{js_error, js_service_error, ServiceDetails};
 use super::js::{now_ms_u64 as now, object, set};
-use super::provision_io::{fetch_once, race, sleep_or_abort, FetchFailure, Raced};
+use super::provision_io::{fetch_once, FetchFailure};
+use super::timer::{race, sleep_or_abort, Raced};
 use super::provision_mqtt::MqttChannel;
 use super::provision_options::{read, Options, Tokens, Transport};
 use crate::dps::rest::{operation_status_request, register_request};

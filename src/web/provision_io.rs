@@ -1,6 +1,6 @@
-//! The I/O under `provision`: the global `fetch` (or `options.fetch`), `AbortSignal`s, an
-//! abortable sleep, and `race`, which bounds any awaited JS Promise. Everything is bound as a
-//! global or used structurally, never via `window`; timers are `web::timer`'s.
+//! The I/O under `provision`: the global `fetch` (or `options.fetch`), bounded by
+//! `web::timer`'s `race` and abortable sleep. Everything is bound as a global or used
+//! structurally, never via `window`.
 //!
 //! Design: every Promise `provision` awaits that user code or the runtime controls (the token
 //! provider, `fetch`, `response.text()`) goes through `race` against the request timeout (which
@@ -9,16 +9,12 @@
 //! request also gets its own `AbortController`, aborted when the race is lost, so a real fetch
 //! stops too.
 
-use std::future::{poll_fn, Future};
-use std::pin::pin;
-use std::task::Poll;
-
 use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use super::js::{get, get_bool, get_f64, get_fn, get_str, set};
-use super::timer::Timeout;
+use super::js::{call_method, get, get_f64, get_str, set};
+use super::timer::{race, Raced, Signal};
 use crate::dps::rest::HttpRequest;
 
 #[wasm_bindgen]
@@ -28,104 +24,6 @@ extern "C" {
     type AbortController;
     #[wasm_bindgen(constructor, catch)]
     fn new() -> Result<AbortController, JsValue>;
-}
-
-/// The caller's `AbortSignal`, used structurally (`aborted`, `addEventListener`).
-#[derive(Clone)]
-pub struct Signal(JsValue);
-
-impl Signal {
-    /// `None` for `undefined`/`null`; an error message for a value that is no signal.
-    pub fn from_option(v: JsValue) -> Result<Option<Signal>, &'static str> {
-        if v.is_undefined() || v.is_null() {
-            return Ok(None);
-        }
-        if get_fn(&v, "addEventListener").is_none() || get_fn(&v, "removeEventListener").is_none() {
-            return Err("signal must be an AbortSignal");
-        }
-        Ok(Some(Signal(v)))
-    }
-
-    pub fn aborted(&self) -> bool {
-        get_bool(&self.0, "aborted").unwrap_or(false)
-    }
-
-    fn listen(&self, f: &Function) {
-        call_method(&self.0, "addEventListener", &[JsValue::from_str("abort"), f.into()]);
-    }
-
-    fn unlisten(&self, f: &Function) {
-        call_method(&self.0, "removeEventListener", &[JsValue::from_str("abort"), f.into()]);
-    }
-}
-
-/// `obj[name](...args)`, with a missing method or a throw read as `undefined`.
-fn call_method(obj: &JsValue, name: &str, args: &[JsValue]) -> JsValue {
-    let Some(f) = get_fn(obj, name) else { return JsValue::UNDEFINED };
-    let arr: js_sys::Array = args.iter().collect();
-    f.apply(obj, &arr).unwrap_or(JsValue::UNDEFINED)
-}
-
-/// Removes an abort listener when dropped; the `Timeout` clears itself.
-struct Armed<'a> {
-    signal: Option<&'a Signal>,
-    listener: Function,
-    _timer: Timeout,
-}
-
-impl Drop for Armed<'_> {
-    fn drop(&mut self) {
-        if let Some(s) = self.signal {
-            s.unlisten(&self.listener);
-        }
-    }
-}
-
-/// Sleeps `ms`, returning early when `signal` aborts. Dropping it cancels the timer.
-pub async fn sleep_or_abort(ms: f64, signal: Option<&Signal>) {
-    if signal.is_some_and(Signal::aborted) {
-        return;
-    }
-    let mut armed = None;
-    let p = Promise::new(&mut |resolve, _| {
-        let fire = resolve.clone();
-        let timer = Timeout::new(ms, move || {
-            let _ = fire.call0(&JsValue::UNDEFINED);
-        });
-        if let Some(s) = signal {
-            s.listen(&resolve);
-        }
-        armed = Some(Armed { signal, listener: resolve, _timer: timer });
-    });
-    let _ = JsFuture::from(p).await;
-    drop(armed);
-}
-
-/// How a `race` ended.
-pub enum Raced<T> {
-    Done(T),
-    Timeout,
-    Aborted,
-}
-
-/// Runs `fut` until it completes, `timeout_ms` passes or `signal` aborts, whichever is first.
-/// A loser is dropped: a JS Promise left behind settles into nothing.
-pub async fn race<T>(fut: impl Future<Output = T>, timeout_ms: f64, signal: Option<&Signal>) -> Raced<T> {
-    if signal.is_some_and(Signal::aborted) {
-        return Raced::Aborted;
-    }
-    let mut fut = pin!(fut);
-    let mut timer = pin!(sleep_or_abort(timeout_ms, signal));
-    poll_fn(|cx| {
-        if let Poll::Ready(v) = fut.as_mut().poll(cx) {
-            return Poll::Ready(Raced::Done(v));
-        }
-        if timer.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(if signal.is_some_and(Signal::aborted) { Raced::Aborted } else { Raced::Timeout });
-        }
-        Poll::Pending
-    })
-    .await
 }
 
 /// A JS value or Promise, awaited.

@@ -20,7 +20,8 @@ use std::task::{Poll, Waker};
 
 use super::mqtt_driver::{DriverEvent, MqttDriver};
 use super::provision::Reply;
-use super::provision_io::{race, FetchFailure, Raced, Signal};
+use super::provision_io::FetchFailure;
+use super::timer::{race, Raced, Signal};
 use super::provision_options::Options;
 use crate::dps::mqtt_topics::{
     operation_status_topic, parse_response_topic, register_topic, username, RESPONSE_SUBSCRIPTION,

@@ -9,7 +9,7 @@ use wasm_bindgen_futures::JsFuture;
 use super::error::js_error;
 use super::js::{get, get_fn, get_str};
 use super::mqtt_socket::SocketFactory;
-use super::provision_io::Signal;
+use super::timer::Signal;
 use crate::auth;
 use crate::dps::{Endpoint, Policy, Registration, DEFAULT_API_VERSION, DEFAULT_ENDPOINT, DEFAULT_MQTT_API_VERSION};
 

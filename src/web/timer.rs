@@ -1,12 +1,20 @@
-//! Timers over the global `setTimeout`/`clearTimeout` (never `window.setTimeout`).
+//! Timers over the global `setTimeout`/`clearTimeout` (never `window.setTimeout`), and the
+//! bounded waits built on them.
 //!
 //! `Timeout` owns its closure and cancels on drop, so a client that reconnects never leaks a
-//! callback (no `forget()`). `within` bounds how long the library awaits a Promise it did not
-//! make (a token provider, a socket factory): a user Promise that never settles must not hang it.
+//! callback (no `forget()`). `race` (and `within`, its Promise form) bounds how long the library
+//! awaits anything it did not make (a token provider, a socket factory, `fetch`): a user
+//! Promise that never settles must not hang it. `sleep_or_abort` also ends on an AbortSignal.
 
-use js_sys::{Array, Function, Object, Promise};
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::task::Poll;
+
+use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
+
+use super::js::{call_method, get_bool, get_fn};
 
 #[wasm_bindgen]
 extern "C" {
@@ -53,22 +61,102 @@ impl Drop for Timeout {
     }
 }
 
-/// Awaits `p` for at most `ms`: `None` when the time ran out first. The timer is cleared as
-/// soon as this returns, so nothing lingers (Node would otherwise stay alive for it).
+/// Awaits `p` for at most `ms`: `None` when the time ran out first.
 pub async fn within(p: &Promise, ms: f64) -> Option<Result<JsValue, JsValue>> {
-    // A fresh object only this call holds: the race settled with it means the time ran out.
-    let mark: JsValue = Object::new().into();
-    let mut timer = None;
-    let expired = Promise::new(&mut |resolve, _| {
-        let m = mark.clone();
-        timer = Some(Timeout::new(ms, move || {
-            let _ = resolve.call1(&JsValue::UNDEFINED, &m);
-        }));
-    });
-    let r = JsFuture::from(Promise::race(&Array::of2(p, &expired))).await;
-    drop(timer);
-    match r {
-        Ok(v) if v == mark => None,
-        r => Some(r),
+    match race(JsFuture::from(p.clone()), ms, None).await {
+        Raced::Done(r) => Some(r),
+        Raced::Timeout | Raced::Aborted => None,
     }
+}
+
+/// The caller's `AbortSignal`, used structurally (`aborted`, `addEventListener`).
+#[derive(Clone)]
+pub struct Signal(JsValue);
+
+impl Signal {
+    /// `None` for `undefined`/`null`; an error message for a value that is no signal.
+    pub fn from_option(v: JsValue) -> Result<Option<Signal>, &'static str> {
+        if v.is_undefined() || v.is_null() {
+            return Ok(None);
+        }
+        if get_fn(&v, "addEventListener").is_none() || get_fn(&v, "removeEventListener").is_none() {
+            return Err("signal must be an AbortSignal");
+        }
+        Ok(Some(Signal(v)))
+    }
+
+    pub fn aborted(&self) -> bool {
+        get_bool(&self.0, "aborted").unwrap_or(false)
+    }
+
+    fn listen(&self, f: &Function) {
+        call_method(&self.0, "addEventListener", &[JsValue::from_str("abort"), f.into()]);
+    }
+
+    fn unlisten(&self, f: &Function) {
+        call_method(&self.0, "removeEventListener", &[JsValue::from_str("abort"), f.into()]);
+    }
+}
+
+
+/// Removes an abort listener when dropped; the `Timeout` clears itself.
+struct Armed<'a> {
+    signal: Option<&'a Signal>,
+    listener: Function,
+    _timer: Timeout,
+}
+
+impl Drop for Armed<'_> {
+    fn drop(&mut self) {
+        if let Some(s) = self.signal {
+            s.unlisten(&self.listener);
+        }
+    }
+}
+
+/// Sleeps `ms`, returning early when `signal` aborts. Dropping it cancels the timer.
+pub async fn sleep_or_abort(ms: f64, signal: Option<&Signal>) {
+    if signal.is_some_and(Signal::aborted) {
+        return;
+    }
+    let mut armed = None;
+    let p = Promise::new(&mut |resolve, _| {
+        let fire = resolve.clone();
+        let timer = Timeout::new(ms, move || {
+            let _ = fire.call0(&JsValue::UNDEFINED);
+        });
+        if let Some(s) = signal {
+            s.listen(&resolve);
+        }
+        armed = Some(Armed { signal, listener: resolve, _timer: timer });
+    });
+    let _ = JsFuture::from(p).await;
+    drop(armed);
+}
+
+/// How a `race` ended.
+pub enum Raced<T> {
+    Done(T),
+    Timeout,
+    Aborted,
+}
+
+/// Runs `fut` until it completes, `timeout_ms` passes or `signal` aborts, whichever is first.
+/// A loser is dropped: a JS Promise left behind settles into nothing.
+pub async fn race<T>(fut: impl Future<Output = T>, timeout_ms: f64, signal: Option<&Signal>) -> Raced<T> {
+    if signal.is_some_and(Signal::aborted) {
+        return Raced::Aborted;
+    }
+    let mut fut = pin!(fut);
+    let mut timer = pin!(sleep_or_abort(timeout_ms, signal));
+    poll_fn(|cx| {
+        if let Poll::Ready(v) = fut.as_mut().poll(cx) {
+            return Poll::Ready(Raced::Done(v));
+        }
+        if timer.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(if signal.is_some_and(Signal::aborted) { Raced::Aborted } else { Raced::Timeout });
+        }
+        Poll::Pending
+    })
+    .await
 }
