@@ -138,40 +138,24 @@ impl Inner {
     }
 
     pub(crate) fn emit(&mut self, name: &str, arg: JsValue) {
-        let mut calls = Vec::new();
-        self.emit_into(name, arg, &mut calls);
-        self.calls.append(&mut calls);
-    }
-
-    fn emit_into(&self, name: &str, arg: JsValue, calls: &mut Vec<Call>) {
-        for (n, f) in &self.handlers.listeners {
-            if n == name {
-                calls.push(Call::Invoke(f.clone(), arg.clone(), JsValue::UNDEFINED));
-            }
-        }
+        listener_calls(&self.handlers, name, arg, &mut self.calls);
     }
 
     fn dispatch(&mut self, ev: HubEvent) {
-        let calls = &mut Vec::new();
-        self.dispatch_into(ev, calls);
-        self.calls.append(calls);
-    }
-
-    fn dispatch_into(&mut self, ev: HubEvent, calls: &mut Vec<Call>) {
         match ev {
             HubEvent::Connected => {
                 self.ever_connected = true;
                 if let Some((resolve, _)) = self.connect_waiter.take() {
-                    calls.push(Call::Settle(resolve, JsValue::UNDEFINED));
+                    self.calls.push(Call::Settle(resolve, JsValue::UNDEFINED));
                 }
-                self.emit_into("connected", JsValue::UNDEFINED, calls);
+                self.emit("connected", JsValue::UNDEFINED);
             }
             HubEvent::Disconnected { reason, message } => {
                 let err = js_error(reason, &message);
                 if !self.ever_connected {
                     // The first connection failed: `connect()` rejects with why, no retry loop.
                     if let Some((_, reject)) = self.connect_waiter.take() {
-                        calls.push(Call::Settle(reject, err.clone()));
+                        self.calls.push(Call::Settle(reject, err.clone()));
                     }
                     self.engine.close(now());
                 }
@@ -179,17 +163,17 @@ impl Inner {
                 set(&info, "code", &JsValue::from_str(reason));
                 set(&info, "message", &JsValue::from_str(&message));
                 set(&info, "error", &err);
-                self.emit_into("disconnected", info, calls);
+                self.emit("disconnected", info);
             }
             HubEvent::Reconnecting { attempt, delay_ms } => {
                 let info = object();
                 set(&info, "attempt", &JsValue::from_f64(attempt as f64));
                 set(&info, "delayMs", &JsValue::from_f64(delay_ms as f64));
-                self.emit_into("reconnecting", info, calls);
+                self.emit("reconnecting", info);
             }
             HubEvent::SendDone { op, result } => {
                 if let Some((resolve, reject)) = self.take_waiter(op) {
-                    calls.push(match result {
+                    self.calls.push(match result {
                         Ok(()) => Call::Settle(resolve, JsValue::UNDEFINED),
                         Err(e) => Call::Settle(reject, hub_js_error(&e)),
                     });
@@ -197,7 +181,7 @@ impl Inner {
             }
             HubEvent::TwinDone { op, outcome } => {
                 if let Some((resolve, reject)) = self.take_waiter(op) {
-                    calls.push(match outcome {
+                    self.calls.push(match outcome {
                         TwinOutcome::Twin(v) => Call::Settle(resolve, json_to_js(&v)),
                         TwinOutcome::ReportedVersion(n) => Call::Settle(resolve, JsValue::from_f64(n as f64)),
                         TwinOutcome::Failed(e) => Call::Settle(reject, hub_js_error(&e)),
@@ -207,7 +191,7 @@ impl Inner {
             HubEvent::Message { pkid, message, payload } => {
                 let msg = c2d_to_js(&message, &payload);
                 match &self.handlers.message {
-                    Some(h) => calls.push(Call::Message(h.clone(), pkid, msg)),
+                    Some(h) => self.calls.push(Call::Message(h.clone(), pkid, msg)),
                     // Not acked: if it falls off the end the hub redelivers it after a reconnect.
                     None if self.held_messages.len() < MAX_HELD => self.held_messages.push_back((pkid, msg)),
                     None => {}
@@ -217,7 +201,7 @@ impl Inner {
                 let version = u.version.map(|v| JsValue::from_f64(v as f64)).unwrap_or(JsValue::NULL);
                 let patch = json_to_js(&u.patch);
                 match &self.handlers.desired {
-                    Some(h) => calls.push(Call::Invoke(h.clone(), patch, version)),
+                    Some(h) => self.calls.push(Call::Invoke(h.clone(), patch, version)),
                     None => {
                         if self.held_desired.len() >= MAX_HELD {
                             self.held_desired.pop_front();
@@ -240,7 +224,7 @@ impl Inner {
                         set(&req, "methodName", &JsValue::from_str(&name));
                         set(&req, "requestId", &JsValue::from_str(&rid));
                         set(&req, "payload", &super::hub_message::payload_to_js(&payload));
-                        calls.push(Call::Method(h, rid, req));
+                        self.calls.push(Call::Method(h, rid, req));
                     }
                     None => {
                         let body = message_json(&format!("no handler for method {name}"));
@@ -248,23 +232,32 @@ impl Inner {
                     }
                 }
             }
-            HubEvent::Error(e) => self.emit_into("error", hub_js_error(&e), calls),
+            HubEvent::Error(e) => self.emit("error", hub_js_error(&e)),
             HubEvent::Closed => {
                 self.drop_socket();
                 if let Some((_, reject)) = self.connect_waiter.take() {
-                    calls.push(Call::Settle(
+                    self.calls.push(Call::Settle(
                         reject,
                         js_error("CLOSED", "client closed before it connected"),
                     ));
                 }
                 for (_, (_, reject)) in self.waiters.drain(..) {
-                    calls.push(Call::Settle(reject, js_error("CLOSED", "client closed")));
+                    self.calls.push(Call::Settle(reject, js_error("CLOSED", "client closed")));
                 }
                 for f in self.close_waiters.drain(..) {
-                    calls.push(Call::Settle(f, JsValue::UNDEFINED));
+                    self.calls.push(Call::Settle(f, JsValue::UNDEFINED));
                 }
-                self.emit_into("closed", JsValue::UNDEFINED, calls);
+                self.emit("closed", JsValue::UNDEFINED);
             }
+        }
+    }
+}
+
+/// Queues a call of every listener of event `name`.
+fn listener_calls(handlers: &Handlers, name: &str, arg: JsValue, calls: &mut Vec<Call>) {
+    for (n, f) in &handlers.listeners {
+        if n == name {
+            calls.push(Call::Invoke(f.clone(), arg.clone(), JsValue::UNDEFINED));
         }
     }
 }
