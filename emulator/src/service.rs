@@ -46,6 +46,11 @@ fn ok(v: Value) -> Response {
     json_response(200, &v, &[])
 }
 
+/// 200 with any serializable registry record (they always serialize; `null` if not).
+fn ok_json<T: serde::Serialize>(v: &T) -> Response {
+    ok(serde_json::to_value(v).unwrap_or(Value::Null))
+}
+
 fn err(e: CloudError) -> Response {
     json_response(e.0, &json!({"errorCode": e.1, "message": e.2, "trackingId": uuid::Uuid::new_v4().to_string()}), &[])
 }
@@ -87,7 +92,7 @@ async fn put_device(AxState(s): AxState<St>, Path(id): Path<String>, b: Bytes) -
     };
     d.device_id = id;
     s.hub.upsert_device(d.clone(), None);
-    ok(serde_json::to_value(d).unwrap_or(Value::Null))
+    ok_json(&d)
 }
 
 async fn delete_device(AxState(s): AxState<St>, Path(id): Path<String>) -> Response {
@@ -203,12 +208,12 @@ async fn patch_module_desired(AxState(s): AxState<St>, Path((id, m)): Path<(Stri
 }
 
 async fn list_enrollments(AxState(s): AxState<St>) -> Response {
-    ok(serde_json::to_value(s.dps.enrollments.list()).unwrap_or(Value::Null))
+    ok_json(&s.dps.enrollments.list())
 }
 
 async fn get_enrollment(AxState(s): AxState<St>, Path(id): Path<String>) -> Response {
     match s.dps.enrollments.get(&id) {
-        Some(e) => ok(serde_json::to_value(e).unwrap_or(Value::Null)),
+        Some(e) => ok_json(&e),
         None => err(CloudError(404, 404201, format!("enrollment '{id}' not found"))),
     }
 }
@@ -220,7 +225,7 @@ async fn put_enrollment(AxState(s): AxState<St>, Path(id): Path<String>, b: Byte
     };
     e.registration_id = id;
     s.dps.enrollments.put(e.clone());
-    ok(serde_json::to_value(e).unwrap_or(Value::Null))
+    ok_json(&e)
 }
 
 async fn delete_enrollment(AxState(s): AxState<St>, Path(id): Path<String>) -> Response {
@@ -228,12 +233,12 @@ async fn delete_enrollment(AxState(s): AxState<St>, Path(id): Path<String>) -> R
 }
 
 async fn list_groups(AxState(s): AxState<St>) -> Response {
-    ok(serde_json::to_value(s.dps.enrollments.list_groups()).unwrap_or(Value::Null))
+    ok_json(&s.dps.enrollments.list_groups())
 }
 
 async fn get_group(AxState(s): AxState<St>, Path(id): Path<String>) -> Response {
     match s.dps.enrollments.get_group(&id) {
-        Some(g) => ok(serde_json::to_value(g).unwrap_or(Value::Null)),
+        Some(g) => ok_json(&g),
         None => err(CloudError(404, 404202, format!("enrollment group '{id}' not found"))),
     }
 }
@@ -245,7 +250,7 @@ async fn put_group(AxState(s): AxState<St>, Path(id): Path<String>, b: Bytes) ->
     };
     g.enrollment_group_id = id;
     s.dps.enrollments.put_group(g.clone());
-    ok(serde_json::to_value(g).unwrap_or(Value::Null))
+    ok_json(&g)
 }
 
 async fn delete_group(AxState(s): AxState<St>, Path(id): Path<String>) -> Response {
