@@ -8,7 +8,7 @@
 //   PROVISIONING_SYMMETRIC_KEY    the device's symmetric key (individual, or already derived)
 // With none of them set, it starts the local emulator and targets it.
 import * as lib from 'azure-iot-wasm';
-import { sendTestMessages } from './quickstart.mjs';
+import { localHubUrl, sendTestMessages } from './quickstart.mjs';
 
 const WebSocket = globalThis.WebSocket ?? (await import('ws')).default;
 const env = process.env;
@@ -35,8 +35,6 @@ if (vars.every((v) => !env[v])) {
 }
 
 const endpoint = /^https?:\/\//.test(settings.host) ? settings.host : `https://${settings.host}`;
-// A plain-HTTP DPS is the local emulator, whose hub answers WebSocket on the same port.
-const hubUrl = endpoint.startsWith('http://') ? `${endpoint.replace(/^http/, 'ws').replace(/\/$/, '')}/$iothub/websocket` : undefined;
 
 try {
   const registration = await lib.provision({
@@ -50,7 +48,7 @@ try {
 
   if (registration.status === 'assigned') {
     console.log('Will send telemetry from the provisioned device');
-    const client = await lib.IotHubClient.connect({ provisioning: registration, url: hubUrl, WebSocket });
+    const client = await lib.IotHubClient.connect({ provisioning: registration, url: localHubUrl(endpoint), WebSocket });
     try {
       // Send the ten messages concurrently, as the sample does.
       await sendTestMessages(client, 10, (line) => console.log(line));

@@ -4,6 +4,14 @@
 // tests (Node, Deno, workerd, a Vite app in Chromium). `socket` carries the WebSocket choice
 // (`WebSocket` or `createWebSocket`) to both provisioning and the hub client.
 
+/** The hub URL to pass as `url` for a DPS `endpoint`: a plain-HTTP endpoint is the local
+ * emulator, whose hub answers WebSocket on the same host and port; otherwise `undefined`, and the
+ * client uses `wss://{assignedHub}/$iothub/websocket`. */
+export function localHubUrl(endpoint) {
+  const u = new URL(endpoint);
+  return u.protocol === 'http:' ? `ws://${u.host}/$iothub/websocket` : undefined;
+}
+
 /** Sends the sample's messages concurrently, logging `sending message #n` and, as each is
  * acknowledged, `done sending message #n`, as the Python sample does. */
 export async function sendTestMessages(client, count = 10, log = () => {}) {

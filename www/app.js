@@ -3,7 +3,7 @@
 // emulator's event stream. `demo-config.json` (written by `npm start`) pre-fills the form for the
 // local emulator.
 import { provision, deriveDeviceKey, IotHubClient } from '/pkg/index.js';
-import { sendTestMessages } from '/examples/quickstart.mjs';
+import { localHubUrl, sendTestMessages } from '/examples/quickstart.mjs';
 
 const $ = (id) => document.getElementById(id);
 const form = $('provision-form');
@@ -66,13 +66,6 @@ function logTo(id, text, cls) {
   return li;
 }
 
-function hubUrlFor(endpoint) {
-  if (config.hubUrl) return config.hubUrl;
-  const u = new URL(endpoint);
-  // Only the plain-HTTP emulator needs an explicit URL; a real hub uses wss://{assignedHub}.
-  return u.protocol === 'http:' ? `ws://${u.host}/$iothub/websocket` : undefined;
-}
-
 // ---- provision ------------------------------------------------------------------------------
 form.addEventListener('submit', async (ev) => {
   ev.preventDefault();
@@ -125,7 +118,7 @@ function setButtons(on) {
 async function connectHub(endpoint) {
   setStatus('hub-status', 'busy', `connecting to ${provisioned.assignedHub}…`);
   try {
-    client = await IotHubClient.connect({ provisioning: provisioned, url: hubUrlFor(endpoint) });
+    client = await IotHubClient.connect({ provisioning: provisioned, url: config.hubUrl ?? localHubUrl(endpoint) });
   } catch (e) {
     setStatus('hub-status', 'bad', 'connection failed');
     showError('send-error', e);
