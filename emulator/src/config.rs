@@ -1,6 +1,7 @@
 //! Emulator configuration: the JSON file of enrollments, enrollment groups and hub devices
 //! (with an embedded default holding the quickstart's identities), plus the runtime options
-//! that the command line sets. Keys are fixed and printed at start: this is a local tool.
+//! that the command line sets. Keys are fixed and printed at start: this is a local tool. The
+//! service key is random per start unless the file or the command line sets it.
 
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, Ipv4Addr};
@@ -22,6 +23,9 @@ pub struct ConfigFile {
     /// Devices registered in the hub up front (DPS adds the ones it assigns).
     #[serde(default)]
     pub devices: Vec<DeviceIdentity>,
+    /// The key `/service/*` requires (base64); a random one per start when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_key: Option<String>,
 }
 
 fn default_scope() -> String {
@@ -112,7 +116,10 @@ pub struct Config {
     pub mqtts_port: u16,
     /// What DPS returns as `assignedHub` and what the hub expects in usernames and `sr`.
     pub hub_hostname: String,
-    pub cors: bool,
+    /// Browser origins allowed CORS and WebSocket upgrades (`--cors`); each entry may be a comma list.
+    pub cors_origins: Vec<String>,
+    /// Overrides the config file's `serviceKey`.
+    pub service_key: Option<String>,
     /// Seconds sent in `Retry-After` while an operation is assigning.
     pub retry_after_secs: u32,
     /// How long an operation stays `assigning` after the register call.
@@ -139,7 +146,8 @@ impl Config {
             https_port: 0,
             mqtts_port: 0,
             hub_hostname: "localhost".into(),
-            cors: false,
+            cors_origins: vec![],
+            service_key: None,
             retry_after_secs: 1,
             assign_delay_ms: 0,
             ca_out: None,
@@ -160,6 +168,7 @@ pub fn default_file() -> ConfigFile {
         enrollments: vec![],
         enrollment_groups: vec![],
         devices: vec![],
+        service_key: None,
     })
 }
 

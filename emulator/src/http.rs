@@ -1,15 +1,16 @@
 //! HTTP front end (plain and TLS share one axum router): DPS REST (protocol.md §1),
 //! MQTT over WebSocket at `/$iothub/websocket` (subprotocol `mqtt`, §4.2), the service API
-//! under `/service/`, and an optional CORS layer for the demo page (§4.1).
+//! under `/service/` behind its key, all behind the Host check and CORS for named origins (guard/).
 
 use crate::dps::{self, DpsParams, DpsReply};
+use crate::guard::{hosts, origins, service_key};
 use crate::mqtt::{self, wire::WsWire};
 use crate::{clock, service, state::State};
 use axum::{
     body::Bytes,
-    extract::{ws::WebSocketUpgrade, Path, RawQuery, Request, State as AxState},
-    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
-    middleware::{self, Next},
+    extract::{ws::WebSocketUpgrade, Path, RawQuery, State as AxState},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    middleware,
     response::{IntoResponse, Response},
     routing::{any, get, post, put},
     Router,
@@ -18,15 +19,20 @@ use std::sync::Arc;
 
 pub type S = AxState<Arc<State>>;
 
+/// Log and error code of a WebSocket upgrade refused for its `Origin` (`{status}*1000+n`).
+pub const WS_ORIGIN_REFUSED: u32 = 403001;
+
 pub fn router(state: Arc<State>) -> Router {
     Router::new()
         .route("/$iothub/websocket", get(websocket))
         .route("/{scope}/registrations/{reg}/register", put(dps_register))
         .route("/{scope}/registrations/{reg}/operations/{op}", get(dps_operation))
         .route("/{scope}/registrations/{reg}", post(dps_status))
-        .merge(service::routes())
+        .merge(service::routes().route_layer(middleware::from_fn_with_state(state.clone(), service_key::require)))
         .fallback(any(not_found))
-        .layer(middleware::from_fn_with_state(state.clone(), cors))
+        // The last layer runs first: a foreign Host is refused before CORS or any route.
+        .layer(middleware::from_fn_with_state(state.clone(), origins::layer))
+        .layer(middleware::from_fn_with_state(state.clone(), hosts::layer))
         .with_state(state)
 }
 
@@ -34,30 +40,19 @@ async fn not_found() -> Response {
     json_response(404, &dps::error_body(404000, "No such resource."), &[])
 }
 
-/// With `--cors`: answer preflights and expose Retry-After/Location (protocol.md §7 item 5).
-/// Without it, nothing is added: real DPS is not known to answer CORS preflights (§4.1).
-async fn cors(AxState(state): S, req: Request, next: Next) -> Response {
-    if !state.cors {
-        return next.run(req).await;
-    }
-    let origin = req.headers().get(header::ORIGIN).cloned().unwrap_or(HeaderValue::from_static("*"));
-    let mut res = if req.method() == Method::OPTIONS {
-        StatusCode::NO_CONTENT.into_response()
-    } else {
-        next.run(req).await
-    };
-    let h = res.headers_mut();
-    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-    h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, PUT, POST, PATCH, DELETE, OPTIONS"));
-    h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("authorization, content-type, accept, request-id, content-encoding"));
-    h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("retry-after, location, x-ms-request-id, x-ms-error-code"));
-    h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
-    res
-}
-
 /// "the WS handshake must use path `/$iothub/websocket` and `sec-websocket-protocol: mqtt`…
 /// Not doing both … will cause the server to reject the connection with HTTP 400" (§4.2).
+/// An `Origin` (browsers always send one) must be allowed or the emulator's own: the handshake
+/// is not subject to CORS, so this is the only thing that keeps other pages out (§4.2).
 async fn websocket(AxState(state): S, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("(not ASCII)");
+        if !state.guard.allows_ws_origin(origin) {
+            let shown: String = origin.chars().take(100).collect();
+            state.log(WS_ORIGIN_REFUSED, "-", &format!("WebSocket upgrade from origin '{shown}' refused with 403: not a --cors origin"));
+            return json_response(403, &dps::error_body(WS_ORIGIN_REFUSED, "Forbidden: this origin may not open a WebSocket here."), &[]);
+        }
+    }
     let offered = headers.get(header::SEC_WEBSOCKET_PROTOCOL).and_then(|v| v.to_str().ok()).unwrap_or("");
     let Some(proto) = offered.split(',').map(str::trim).find(|p| p.eq_ignore_ascii_case("mqtt")).map(str::to_string) else {
         state.log(400000, "-", "WebSocket upgrade without subprotocol 'mqtt' refused with 400");

@@ -6,6 +6,7 @@
 pub mod clock;
 pub mod config;
 pub mod dps;
+pub mod guard;
 pub mod http;
 pub mod hub;
 pub mod mqtt;
@@ -15,6 +16,7 @@ pub mod state;
 pub mod tls;
 
 use config::Config;
+use guard::{hosts::Hosts, origins::Origins, service_key::ServiceKey, Guard};
 use state::State;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -31,6 +33,8 @@ pub struct Emulator {
     pub ca_path: PathBuf,
     pub hub_hostname: String,
     pub id_scope: String,
+    /// What `/service/*` requires (guard/service_key.rs); printed at start for the developer.
+    pub service_key: String,
     pub state: Arc<State>,
     tasks: Vec<JoinHandle<()>>,
     /// The CA file is ours to delete when it went to the temp directory.
@@ -53,13 +57,20 @@ impl Emulator {
         };
         std::fs::write(&ca_path, &tls.ca_pem).map_err(|e| format!("cannot write CA to {}: {e}", ca_path.display()))?;
 
-        let state = Arc::new(State::new(&cfg));
-        let app = http::router(state.clone());
+        let origins = Origins::parse(&cfg.cors_origins)?;
+        let service_key = match cfg.service_key.as_ref().or(cfg.file.service_key.as_ref()) {
+            Some(k) => ServiceKey::given(k)?,
+            None => ServiceKey::generate()?,
+        };
         let http_l = bind(cfg.host, cfg.http_port, "HTTP").await?;
         let https_l = bind(cfg.host, cfg.https_port, "HTTPS").await?;
         let mqtts_l = bind(cfg.host, cfg.mqtts_port, "MQTT/TLS").await?;
         let port = |l: &TcpListener| l.local_addr().map(|a| a.port()).unwrap_or(0);
         let (http_port, https_port, mqtts_port) = (port(&http_l), port(&https_l), port(&mqtts_l));
+        // The Host check needs the bound ports, so the state is made once they are known.
+        let hosts = Hosts::new(cfg.host, &cfg.hub_hostname, &[http_port, https_port]);
+        let state = Arc::new(State::new(&cfg, Guard { hosts, origins, service_key }));
+        let app = http::router(state.clone());
 
         let acceptor = tokio_rustls::TlsAcceptor::from(tls.server_config.clone());
         let mut tasks = Vec::new();
@@ -101,6 +112,7 @@ impl Emulator {
             ca_path,
             hub_hostname: cfg.hub_hostname.clone(),
             id_scope: cfg.file.id_scope.clone(),
+            service_key: state.guard.service_key.as_str().to_string(),
             state,
             tasks,
             remove_ca: cfg.ca_out.is_none(),
@@ -111,12 +123,13 @@ impl Emulator {
         format!("http://{}:{}", self.host, self.http_port)
     }
 
-    /// The line test harnesses wait for.
+    /// The line test harnesses wait for (it carries the service key: stdout is the developer's).
     pub fn ready_line(&self) -> String {
         let v = serde_json::json!({
             "httpPort": self.http_port, "httpsPort": self.https_port, "mqttsPort": self.mqtts_port,
             "caPath": self.ca_path.to_string_lossy(), "hubHostname": self.hub_hostname,
-            "idScope": self.id_scope, "host": self.host.to_string(),
+            "idScope": self.id_scope, "host": self.host.to_string(), "serviceKey": self.service_key,
+            "corsOrigins": self.state.guard.origins.describe(),
         });
         format!("EMULATOR_READY {v}")
     }

@@ -1,5 +1,6 @@
 //! Local DPS + IoT Hub emulator: the command-line entry point. Parses flags into a `Config`,
-//! starts the listeners, prints endpoints, identities and keys, then the `EMULATOR_READY` line.
+//! starts the listeners, prints endpoints, identities, keys and the service key, then the
+//! `EMULATOR_READY` line.
 
 use clap::Parser;
 use iot_emulator::config::{self, Config, PubackMode};
@@ -28,9 +29,13 @@ struct Cli {
     /// Host name DPS returns as assignedHub; must reach this emulator and appear in its certificate.
     #[arg(long, default_value = "localhost")]
     hub_hostname: String,
-    /// Answer CORS preflights and add CORS headers (for the browser demo; real DPS does not).
-    #[arg(long)]
-    cors: bool,
+    /// Browser origin (scheme://host[:port]) allowed CORS and WebSocket upgrades, e.g. the demo's;
+    /// repeat or comma-separate. '*' allows any (never with credentials). Real DPS has no CORS.
+    #[arg(long = "cors", value_name = "ORIGIN")]
+    cors: Vec<String>,
+    /// Key (base64) the service API requires; default: the config's serviceKey, else random.
+    #[arg(long, value_name = "KEY")]
+    service_key: Option<String>,
     /// Seconds in Retry-After while an operation is assigning.
     #[arg(long, default_value_t = 2)]
     retry_after: u32,
@@ -82,7 +87,8 @@ fn main() {
         https_port: cli.https_port,
         mqtts_port: cli.mqtts_port,
         hub_hostname: cli.hub_hostname,
-        cors: cli.cors,
+        cors_origins: cli.cors,
+        service_key: cli.service_key,
         retry_after_secs: cli.retry_after,
         assign_delay_ms: cli.assign_delay_ms,
         ca_out: cli.ca_out,
@@ -115,6 +121,11 @@ fn main() {
         println!("  DPS REST + WSS     https://{h}:{}/  (WebSocket: wss://{h}:{}/$iothub/websocket)", emu.https_port, emu.https_port);
         println!("  MQTT over TLS      {h}:{}", emu.mqtts_port);
         println!("  Service API        http://{h}:{}/service/  (events: /service/events)", emu.http_port);
+        println!("  Service key        {}", emu.service_key);
+        println!("                     send it as 'Authorization: Bearer <key>', or as a SharedAccessSignature with");
+        println!("                     skn=iothubowner, sr={}; the event stream also takes ?access_token=<key>", emu.hub_hostname);
+        let origins = emu.state.guard.origins.describe();
+        println!("  CORS origins       {}", if origins.is_empty() { "none (no page on another origin gets in)".into() } else { origins.join(", ") });
         println!("  CA certificate     {}", emu.ca_path.display());
         println!("  ID scope           {}    hub host name: {}", emu.id_scope, emu.hub_hostname);
         for e in &file.enrollments {

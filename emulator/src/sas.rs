@@ -125,6 +125,21 @@ pub fn verify_hub(token: &SasToken, resource: &str, keys: &[&str], now: u64) -> 
     check_expiry_and_keys(token, keys, now)
 }
 
+/// IoT Hub service-side token (what a connection string's `SharedAccessKeyName` signs): decoded
+/// `sr` is the hub host name itself, `skn` names one of the hub's shared access `policies`.
+pub fn verify_service(token: &SasToken, hub_hostname: &str, policies: &[&str], key: &str, now: u64) -> Result<(), SasError> {
+    let got = token.decoded_sr();
+    if !got.trim_end_matches('/').eq_ignore_ascii_case(hub_hostname) {
+        return Err(SasError::WrongResource { got, expected: hub_hostname.to_string() });
+    }
+    match &token.skn {
+        Some(skn) if policies.iter().any(|p| p.eq_ignore_ascii_case(skn)) => {}
+        Some(skn) => return Err(SasError::WrongPolicy(skn.clone())),
+        None => return Err(SasError::Malformed("missing skn (a hub policy name such as iothubowner)")),
+    }
+    check_expiry_and_keys(token, &[key], now)
+}
+
 fn check_expiry_and_keys(token: &SasToken, keys: &[&str], now: u64) -> Result<(), SasError> {
     if token.expiry <= now {
         return Err(SasError::Expired { se: token.expiry, now });

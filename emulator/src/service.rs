@@ -1,5 +1,6 @@
 //! Service API (the cloud side, JSON under `/service/`): devices, telemetry, twins, methods,
 //! C2D, enrollments, faults, the refusal log and an SSE event stream. Documented in README.md.
+//! Every route needs the service key; http.rs wraps them in guard/service_key.rs's `require`.
 
 use crate::config::{DeviceIdentity, Enrollment, EnrollmentGroup, PubackMode};
 use crate::http::json_response;
@@ -51,8 +52,9 @@ fn ok_json<T: serde::Serialize>(v: &T) -> Response {
     ok(serde_json::to_value(v).unwrap_or(Value::Null))
 }
 
+/// The one error shape of the whole emulator (DPS's, protocol.md §1.6).
 fn err(e: CloudError) -> Response {
-    json_response(e.0, &json!({"errorCode": e.1, "message": e.2, "trackingId": uuid::Uuid::new_v4().to_string()}), &[])
+    json_response(e.0, &crate::dps::error_body(e.1, &e.2), &[])
 }
 
 fn bad(msg: impl Into<String>) -> Response {
@@ -66,7 +68,7 @@ fn parse<T: for<'de> Deserialize<'de>>(b: &Bytes) -> Result<T, Response> {
 }
 
 async fn info(AxState(s): AxState<St>) -> Response {
-    ok(json!({"idScope": s.id_scope, "hubHostname": s.hub_hostname, "retryAfter": s.retry_after, "cors": s.cors}))
+    ok(json!({"idScope": s.id_scope, "hubHostname": s.hub_hostname, "retryAfter": s.retry_after, "cors": s.guard.origins.describe()}))
 }
 
 async fn devices(AxState(s): AxState<St>) -> Response {

@@ -1,8 +1,9 @@
-//! Shared emulator state: DPS, hub, fault switches, the refusal/close log and the event
-//! stream (SSE) of telemetry, connections and twin changes.
+//! Shared emulator state: DPS, hub, fault switches, the access guard, the refusal/close log and
+//! the event stream (SSE) of telemetry, connections and twin changes.
 
 use crate::config::{Config, PubackMode};
 use crate::dps::{enrollments::Enrollments, Dps};
+use crate::guard::Guard;
 use crate::hub::Hub;
 use crate::{clock, hub};
 use serde_json::{json, Value};
@@ -64,7 +65,8 @@ pub struct State {
     pub hub_hostname: String,
     pub retry_after: u32,
     pub assign_delay_ms: u64,
-    pub cors: bool,
+    /// Host check, allowed origins and the service key (guard/).
+    pub guard: Guard,
     pub log_to_stderr: bool,
     pub dps: Dps,
     pub hub: Hub,
@@ -76,7 +78,7 @@ pub struct State {
 const LOG_LIMIT: usize = 2000;
 
 impl State {
-    pub fn new(cfg: &Config) -> State {
+    pub fn new(cfg: &Config, guard: Guard) -> State {
         let f = &cfg.file;
         let (events, _) = broadcast::channel(4096);
         State {
@@ -84,7 +86,7 @@ impl State {
             hub_hostname: cfg.hub_hostname.clone(),
             retry_after: cfg.retry_after_secs,
             assign_delay_ms: cfg.assign_delay_ms,
-            cors: cfg.cors,
+            guard,
             log_to_stderr: cfg.log,
             dps: Dps::new(f.id_scope.clone(), Enrollments::new(f.enrollments.clone(), f.enrollment_groups.clone())),
             hub: Hub::new(cfg.hub_hostname.clone(), f.devices.clone()),

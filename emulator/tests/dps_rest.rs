@@ -126,17 +126,3 @@ async fn a_group_device_registers_with_its_derived_key() {
     let (st, _, _) = http(&emu, "PUT", &register_path(reg), &[("authorization", &auth(reg, &group_key, now() + 3600))], "{}").await;
     assert_eq!(st, 401, "the group key itself is not a device key");
 }
-
-#[tokio::test]
-async fn cors_preflight_is_answered_only_with_the_switch_on() {
-    let emu = start().await;
-    let (st, hs, _) = http(&emu, "OPTIONS", &register_path(REG), &[("origin", "http://localhost:5173")], "").await;
-    assert_ne!(st, 204);
-    assert!(!hs.iter().any(|(k, _)| k == "access-control-allow-origin"));
-    let mut cfg = iot_emulator::config::Config::ephemeral();
-    cfg.cors = true;
-    let emu = start_with(cfg).await;
-    let (st, hs, _) = http(&emu, "OPTIONS", &register_path(REG), &[("origin", "http://localhost:5173")], "").await;
-    assert_eq!(st, 204);
-    assert!(hs.iter().any(|(k, v)| k == "access-control-allow-origin" && v == "http://localhost:5173"));
-}

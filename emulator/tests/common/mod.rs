@@ -1,5 +1,5 @@
 //! Test helpers: an in-process emulator, an independent SAS signer, a raw MQTT 3.1.1 client
-//! (mqtt-protocol-core, client role) over WebSocket, and a raw HTTP/1.1 request helper.
+//! (mqtt-protocol-core, client role) over WebSocket, and raw HTTP/1.1 request helpers.
 #![allow(dead_code)]
 
 use base64::{engine::general_purpose::STANDARD, Engine};
@@ -191,22 +191,58 @@ pub async fn wait_for_log(emu: &Emulator, code: u64) -> String {
     panic!("no log entry with code {code}: {:?}", log_codes(emu));
 }
 
-/// A raw HTTP/1.1 request on the plain port; returns (status, headers lowercased, body JSON).
-pub async fn http(emu: &Emulator, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, Vec<(String, String)>, serde_json::Value) {
+/// `Authorization` value that the service API accepts (the emulator's bearer form).
+pub fn service_auth(emu: &Emulator) -> String {
+    format!("Bearer {}", emu.service_key)
+}
+
+/// Sends a raw HTTP/1.1 request on the plain port (`Host: localhost:{port}` unless `headers`
+/// names a host) and returns the open stream.
+async fn send_request(emu: &Emulator, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> tokio::net::TcpStream {
     let mut s = tokio::net::TcpStream::connect(("127.0.0.1", emu.http_port)).await.unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut req = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        req.push_str(&format!("Host: localhost:{}\r\n", emu.http_port));
+    }
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
     req.push_str("\r\n");
     req.push_str(body);
     s.write_all(req.as_bytes()).await.unwrap();
+    s
+}
+
+/// (status, headers lowercased) of a response head.
+fn parse_head(head: &str) -> (u16, Vec<(String, String)>) {
+    let mut lines = head.lines();
+    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let hs = lines.filter_map(|l| l.split_once(": ")).map(|(k, v)| (k.to_ascii_lowercase(), v.to_string())).collect();
+    (status, hs)
+}
+
+/// A raw HTTP/1.1 request on the plain port; returns (status, headers lowercased, body JSON).
+pub async fn http(emu: &Emulator, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, Vec<(String, String)>, serde_json::Value) {
+    let mut s = send_request(emu, method, path, headers, body).await;
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).await.unwrap();
     let text = String::from_utf8_lossy(&buf).to_string();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let mut lines = head.lines();
-    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let hs = lines.filter_map(|l| l.split_once(": ")).map(|(k, v)| (k.to_ascii_lowercase(), v.to_string())).collect();
+    let (status, hs) = parse_head(head);
     (status, hs, serde_json::from_str(body).unwrap_or(serde_json::Value::Null))
+}
+
+/// Only the head of a GET's response, for streams that never end (the SSE route).
+pub async fn http_head(emu: &Emulator, path: &str, headers: &[(&str, &str)]) -> (u16, Vec<(String, String)>) {
+    let mut s = send_request(emu, "GET", path, headers, "").await;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        match tokio::time::timeout(Duration::from_secs(5), s.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+            _ => break,
+        }
+    }
+    let text = String::from_utf8_lossy(&buf).to_string();
+    parse_head(text.split("\r\n\r\n").next().unwrap_or(""))
 }

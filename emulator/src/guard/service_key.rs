@@ -1,0 +1,138 @@
+//! The service key that every `/service/*` request must carry: the emulator's stand-in for an
+//! IoT Hub shared access policy key. Random per start unless the config or `--service-key`
+//! fixes it. Accepted as `Authorization: SharedAccessSignature sr={hub}&sig=…&se=…&skn={policy}`
+//! (how IoT Hub's own service API is called, signed with sas.rs's rules, protocol.md §2.1–2.3)
+//! or as `Authorization: Bearer {key}`. Only the event stream also takes it in the query.
+
+use crate::dps::error_body;
+use crate::http::json_response;
+use crate::{clock, sas, state::State};
+use axum::{
+    extract::{Request, State as AxState},
+    http::header,
+    middleware::Next,
+    response::Response,
+};
+use base64::{engine::general_purpose::STANDARD, Engine};
+use std::sync::Arc;
+use subtle::ConstantTimeEq;
+
+/// Hub policy names whose key this is; every one grants the whole service API here.
+pub const POLICIES: [&str; 2] = ["iothubowner", "service"];
+
+/// The route that cannot send headers (see `require`).
+const EVENTS_PATH: &str = "/service/events";
+
+/// IoT Hub's code for a refused service credential (the DPS one, protocol.md §1.6, is the same).
+const UNAUTHORIZED: u32 = 401002;
+
+#[derive(Clone)]
+pub struct ServiceKey(String);
+
+// Never print the key by accident (Debug on a config or state).
+impl std::fmt::Debug for ServiceKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServiceKey(…)")
+    }
+}
+
+impl ServiceKey {
+    /// 32 random bytes, base64 (the size of an IoT Hub policy key).
+    pub fn generate() -> Result<ServiceKey, String> {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| format!("cannot make a service key: {e}"))?;
+        Ok(ServiceKey(STANDARD.encode(bytes)))
+    }
+
+    /// A configured key: base64 of at least 16 bytes, since it also signs SAS tokens.
+    pub fn given(key: &str) -> Result<ServiceKey, String> {
+        match STANDARD.decode(key.trim()) {
+            Ok(b) if b.len() >= 16 => Ok(ServiceKey(key.trim().to_string())),
+            _ => Err("the service key must be base64 of at least 16 bytes".into()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    fn is(&self, candidate: &str) -> bool {
+        bool::from(self.0.as_bytes().ct_eq(candidate.as_bytes()))
+    }
+
+    /// Checks an `Authorization` value; the reason on refusal never quotes the credential.
+    pub fn check(&self, authorization: &str, hub_hostname: &str, now: u64) -> Result<(), String> {
+        // The scheme name is case-insensitive (RFC 9110 §11.1).
+        if let Some(bearer) = authorization.get(..7).filter(|s| s.eq_ignore_ascii_case("bearer ")).map(|_| &authorization[7..]) {
+            return if self.is(bearer.trim()) { Ok(()) } else { Err("bearer token is not the service key".into()) };
+        }
+        if authorization.is_empty() {
+            return Err("no Authorization header".into());
+        }
+        let token = sas::parse(authorization).map_err(|e| e.to_string())?;
+        sas::verify_service(&token, hub_hostname, &POLICIES, &self.0, now).map_err(|e| e.to_string())
+    }
+}
+
+/// `access_token={key}` from a raw query (RFC 6750 §2.3's name for a bearer token in a URI).
+fn query_token(query: Option<&str>) -> Option<String> {
+    let value = query?.split('&').find_map(|p| p.strip_prefix("access_token="))?;
+    Some(percent_encoding::percent_decode_str(value).decode_utf8_lossy().into_owned())
+}
+
+/// Route layer of the service API: 401 in the emulator's error shape unless the key is shown.
+pub async fn require(AxState(state): AxState<Arc<State>>, req: Request, next: Next) -> Response {
+    let key = &state.guard.service_key;
+    let auth = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mut verdict = key.check(auth, &state.hub_hostname, clock::now_unix_secs());
+    // A browser's EventSource cannot send headers, so the SSE route alone also accepts the key
+    // as a query parameter. It still needs CORS for a cross-origin page to read it, and the
+    // stream only reads.
+    if verdict.is_err() && auth.is_empty() && req.uri().path() == EVENTS_PATH {
+        if let Some(t) = query_token(req.uri().query()) {
+            verdict = if key.is(&t) { Ok(()) } else { Err("access_token is not the service key".into()) };
+        }
+    }
+    match verdict {
+        Ok(()) => next.run(req).await,
+        Err(why) => {
+            state.log(UNAUTHORIZED, "service", &format!("service API request refused (401): {why}"));
+            let msg = "Unauthorized: the service API needs the emulator's service key (Authorization: Bearer <key>, or a SharedAccessSignature with skn=iothubowner).";
+            json_response(401, &error_body(UNAUTHORIZED, msg), &[("www-authenticate", "Bearer realm=\"iot-emulator\"".into())])
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_keys_are_32_random_bytes() {
+        let (a, b) = (ServiceKey::generate().unwrap(), ServiceKey::generate().unwrap());
+        assert_eq!(STANDARD.decode(a.as_str()).unwrap().len(), 32);
+        assert_ne!(a.as_str(), b.as_str());
+    }
+
+    #[test]
+    fn a_configured_key_must_be_base64_of_16_bytes_or_more() {
+        assert!(ServiceKey::given("c2hvcnQ=").is_err());
+        assert!(ServiceKey::given("not base64!").is_err());
+        assert!(ServiceKey::given(&STANDARD.encode([7u8; 16])).is_ok());
+    }
+
+    #[test]
+    fn the_bearer_form_matches_the_key_exactly() {
+        let k = ServiceKey::given(&STANDARD.encode([7u8; 32])).unwrap();
+        assert_eq!(k.check(&format!("Bearer {}", k.as_str()), "localhost", 1), Ok(()));
+        assert!(k.check("Bearer AAAA", "localhost", 1).is_err());
+        assert!(k.check("", "localhost", 1).is_err());
+        assert!(!format!("{k:?}").contains(k.as_str()));
+    }
+
+    #[test]
+    fn the_query_token_is_percent_decoded() {
+        assert_eq!(query_token(Some("x=1&access_token=a%2Bb%3D")).as_deref(), Some("a+b="));
+        assert_eq!(query_token(Some("x=1")), None);
+    }
+}
