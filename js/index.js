@@ -2,6 +2,7 @@
 // `new URL(..., import.meta.url)` inside the glue is the pattern bundlers rewrite), so that an
 // `import` of the package is ready to use.
 import init from './azure_iot_wasm.js';
+import './guard.js';
 
 await init();
 

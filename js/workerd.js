@@ -2,6 +2,7 @@
 // (module rule `CompiledWasm`), which initSync instantiates.
 import wasmModule from './azure_iot_wasm_bg.wasm';
 import { initSync } from './azure_iot_wasm.js';
+import './guard.js';
 
 initSync({ module: wasmModule });
 

@@ -17,6 +17,7 @@ wasm-bindgen --target web --out-dir "$out" --out-name azure_iot_wasm \
 wasm-opt -Oz --converge --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-reference-types --enable-multivalue --enable-mutable-globals \
   "$out"/azure_iot_wasm_bg.wasm -o "$out"/azure_iot_wasm_bg.wasm
+cp js/guard.js "$out/guard.js"
 for entry in index node workerd; do
   cp "js/$entry.js" "$out/$entry.js"
   cp js/entry.d.ts "$out/$entry.d.ts"

@@ -4,7 +4,7 @@
 use wasm_bindgen::prelude::*;
 
 use super::error::js_error;
-use super::js::{get, get_str, now_ms, positive_integer};
+use super::js::{arg_str, get, get_str, now_ms, positive_integer};
 use crate::auth;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -32,11 +32,16 @@ extern "C" {
 
 /// Derives a device's key from its enrollment group's key:
 /// `base64(HMAC-SHA256(base64decode(groupKey), registrationId))`.
-/// Throws an `Error` with `code` `INVALID_KEY` or `INVALID_REGISTRATION_ID`.
+/// Throws an `Error` with `code` `INVALID_KEY`, `INVALID_REGISTRATION_ID` or (a non-string
+/// argument) `INVALID_ARGUMENT`.
 #[wasm_bindgen(js_name = deriveDeviceKey)]
 #[allow(non_snake_case)] // the parameter names are what the generated .d.ts shows
-pub fn derive_device_key(groupKey: &str, registrationId: &str) -> Result<String, JsValue> {
-    Ok(auth::derive_device_key(groupKey, registrationId)?)
+pub fn derive_device_key(
+    #[wasm_bindgen(unchecked_param_type = "string")] groupKey: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] registrationId: JsValue,
+) -> Result<String, JsValue> {
+    let (key, id) = (arg_str(&groupKey, "groupKey")?, arg_str(&registrationId, "registrationId")?);
+    Ok(auth::derive_device_key(&key, &id)?)
 }
 
 /// Makes a SAS token `SharedAccessSignature sr=...&sig=...&se=...[&skn=...]`.

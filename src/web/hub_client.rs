@@ -12,6 +12,7 @@ use super::error::js_error;
 use super::hub_driver::{hub_js_error, now, Call, Hub, Inner};
 use super::hub_message::{js_to_json, to_message};
 use super::hub_options;
+use super::js::{arg_fn, arg_options, arg_str};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_HUB: &'static str = r#"
@@ -162,24 +163,29 @@ impl IotHubClient {
     /// `connect` from a device connection string plus other options.
     #[wasm_bindgen(js_name = fromConnectionString)]
     pub async fn from_connection_string(
-        connection_string: String,
+        #[wasm_bindgen(js_name = connectionString, unchecked_param_type = "string")] connection_string: JsValue,
         options: Option<IotHubClientOptions>,
     ) -> Result<IotHubClient, JsValue> {
-        let options: JsValue = options.map(Into::into).unwrap_or(JsValue::UNDEFINED);
+        let cs = arg_str(&connection_string, "connectionString")?;
+        let options = arg_options(&options.map(JsValue::from).unwrap_or_default(), "options")?;
         let o = if options.is_object() {
             js_sys::Object::assign(&js_sys::Object::new(), options.unchecked_ref()).into()
         } else {
             super::js::object()
         };
-        super::js::set(&o, "connectionString", &JsValue::from_str(&connection_string));
+        super::js::set(&o, "connectionString", &JsValue::from_str(&cs));
         IotHubClient::connect(o.unchecked_ref()).await
     }
 
     /// Sends telemetry; resolves on the hub's PUBACK. Sends made while offline wait (bounded).
     #[wasm_bindgen(js_name = sendEvent)]
-    pub fn send_event(&self, body: &EventBody, options: Option<SendEventOptions>) -> PromiseVoid {
-        let opts: JsValue = options.map(Into::into).unwrap_or(JsValue::UNDEFINED);
-        let msg = match to_message(body.as_ref(), &opts) {
+    pub fn send_event(
+        &self,
+        body: &EventBody,
+        options: Option<SendEventOptions>,
+    ) -> PromiseVoid {
+        let options = options.map(JsValue::from).unwrap_or_default();
+        let msg = match arg_options(&options, "options").and_then(|o| to_message(body.as_ref(), &o)) {
             Ok(m) => m,
             Err(e) => return rejected(e).unchecked_into(),
         };
@@ -195,7 +201,7 @@ impl IotHubClient {
     /// Patches the reported properties (`null` deletes); resolves with the new reported `$version`.
     #[wasm_bindgen(js_name = updateReportedProperties)]
     pub fn update_reported_properties(&self, patch: JsValue) -> PromiseNumber {
-        if !patch.is_object() {
+        if !patch.is_object() || js_sys::Array::is_array(&patch) {
             return rejected(js_error("INVALID_ARGUMENT", "patch must be an object")).unchecked_into();
         }
         match js_to_json(&patch) {
@@ -207,59 +213,63 @@ impl IotHubClient {
     /// Receives C2D messages (module: input messages). The message is completed (PUBACK) when
     /// the handler returns or its Promise settles. Messages that came before are delivered now.
     #[wasm_bindgen(js_name = onMessage)]
-    pub fn on_message(&self, handler: MessageHandler) {
-        let f: Function = handler.unchecked_into();
+    pub fn on_message(&self, handler: &MessageHandler) -> Result<(), JsValue> {
+        let f = arg_fn(handler, "handler")?;
         self.inner.post(move |i, _| {
             i.handlers.message = Some(f.clone());
             let held: Vec<_> = i.held_messages.drain(..).collect();
             i.calls
                 .extend(held.into_iter().map(|(pkid, m)| Call::Message(f.clone(), pkid, m)));
         });
+        Ok(())
     }
 
     /// Receives desired-property patches in `$version` order, including changes made while the
     /// device was offline (delivered after the reconnect).
     #[wasm_bindgen(js_name = onDesiredPropertiesUpdate)]
-    pub fn on_desired_properties_update(&self, handler: DesiredHandler) {
-        let f: Function = handler.unchecked_into();
+    pub fn on_desired_properties_update(&self, handler: &DesiredHandler) -> Result<(), JsValue> {
+        let f = arg_fn(handler, "handler")?;
         self.inner.post(move |i, _| {
             i.handlers.desired = Some(f.clone());
             let held: Vec<_> = i.held_desired.drain(..).collect();
             i.calls.extend(held.into_iter().map(|(p, v)| Call::Invoke(f.clone(), p, v)));
         });
+        Ok(())
     }
 
     /// Handles direct method `name` (`'*'`: any method without its own handler). The handler
     /// returns `{status, payload}` (status defaults to 200); if it throws, the answer is 500
     /// with `{message}`. Calls with no handler are answered 501.
     #[wasm_bindgen(js_name = onMethod)]
-    pub fn on_method(&self, name: String, handler: MethodHandler) {
-        let f: Function = handler.unchecked_into();
+    pub fn on_method(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+        handler: &MethodHandler,
+    ) -> Result<(), JsValue> {
+        let (name, f) = (arg_str(&name, "name")?, arg_fn(handler, "handler")?);
+        if name.is_empty() {
+            return Err(super::js::invalid_argument("name", "a method name or '*'"));
+        }
         self.inner.post(move |i, _| {
             i.handlers.methods.retain(|(n, _)| *n != name);
             i.handlers.methods.push((name, f));
         });
+        Ok(())
     }
 
     /// Listens to `connected`, `disconnected` ({code, message, error}), `reconnecting`
     /// ({attempt, delayMs}), `error` (an Error) and `closed`.
-    pub fn on(&self, event: EventName, listener: Listener) {
-        if let Some(name) = JsValue::from(event).as_string() {
-            let f: Function = listener.unchecked_into();
-            self.inner.post(move |i, _| i.handlers.listeners.push((name, f)));
-        }
+    pub fn on(&self, event: &EventName, listener: &Listener) -> Result<(), JsValue> {
+        let (name, f) = (event_name(event)?, arg_fn(listener, "listener")?);
+        self.inner.post(move |i, _| i.handlers.listeners.push((name, f)));
+        Ok(())
     }
 
     /// Removes a listener added with `on`.
-    pub fn off(&self, event: EventName, listener: Listener) {
-        let f: JsValue = listener.into();
-        if let Some(name) = JsValue::from(event).as_string() {
-            self.inner.post(move |i, _| {
-                i.handlers
-                    .listeners
-                    .retain(|(n, l)| !(n == &name && JsValue::from(l.clone()) == f))
-            });
-        }
+    pub fn off(&self, event: &EventName, listener: &Listener) -> Result<(), JsValue> {
+        let (name, f) = (event_name(event)?, arg_fn(listener, "listener")?);
+        self.inner.post(move |i, _| i.handlers.listeners.retain(|(n, l)| !(n == &name && *l == f)));
+        Ok(())
     }
 
     /// Whether the client is connected and subscribed right now.
@@ -283,6 +293,16 @@ impl IotHubClient {
         p.unchecked_into()
     }
 }
+
+/// One of the `IotHubClientEvent` names: a listener for any other name would never be called.
+fn event_name(v: &JsValue) -> Result<String, JsValue> {
+    match v.as_string() {
+        Some(n) if EVENT_NAMES.contains(&n.as_str()) => Ok(n),
+        _ => Err(super::js::invalid_argument("event", "'connected', 'disconnected', 'reconnecting', 'error' or 'closed'")),
+    }
+}
+
+const EVENT_NAMES: [&str; 5] = ["connected", "disconnected", "reconnecting", "error", "closed"];
 
 impl IotHubClient {
     /// Starts an engine operation and returns its Promise, settled by the driver.

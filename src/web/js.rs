@@ -32,6 +32,38 @@ pub fn get_fn(obj: &JsValue, key: &str) -> Option<Function> {
     get(obj, key).dyn_into::<Function>().ok()
 }
 
+/// `INVALID_ARGUMENT: {name} must be {what}`: the one wording of a mistyped argument.
+pub fn invalid_argument(name: &str, what: &str) -> JsValue {
+    let mut m = String::with_capacity(name.len() + what.len() + 9);
+    m.push_str(name);
+    m.push_str(" must be ");
+    m.push_str(what);
+    super::error::js_error("INVALID_ARGUMENT", &m)
+}
+
+/// A string argument. Exports take `JsValue` and check it here: a `&str` parameter lets
+/// wasm-bindgen's glue read any JS value as a string, and a number there traps the instance.
+pub fn arg_str(v: &JsValue, name: &str) -> Result<String, JsValue> {
+    v.as_string().ok_or_else(|| invalid_argument(name, "a string"))
+}
+
+/// A function argument (a handler or listener): anything else would be dropped unseen.
+pub fn arg_fn(v: &JsValue, name: &str) -> Result<Function, JsValue> {
+    v.dyn_ref::<Function>().cloned().ok_or_else(|| invalid_argument(name, "a function"))
+}
+
+/// An optional options argument: `undefined` and `null` read as "none", an object as itself,
+/// anything else (a string, a number) is an error rather than silently ignored.
+pub fn arg_options(v: &JsValue, name: &str) -> Result<JsValue, JsValue> {
+    if v.is_undefined() || v.is_null() {
+        Ok(JsValue::UNDEFINED)
+    } else if v.is_object() && !js_sys::Array::is_array(v) {
+        Ok(v.clone())
+    } else {
+        Err(invalid_argument(name, "an object"))
+    }
+}
+
 /// `obj[key] = value`; a frozen object or a throwing setter is ignored.
 pub fn set(obj: &JsValue, key: &str, value: &JsValue) {
     let _ = Reflect::set(obj, &JsValue::from_str(key), value);

@@ -21,7 +21,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::error::{js_error, js_service_error, ServiceDetails};
-use super::js::{get_bool, get_f64, get_str, object, set, whole_number};
+use super::js::{arg_fn, arg_options, arg_str, get_bool, get_f64, get_str, object, set, whole_number};
 use super::mqtt_driver::{DriverEvent, MqttDriver};
 use super::mqtt_socket::SocketFactory;
 use crate::mqtt::{MqttError, QoS, SessionOptions};
@@ -49,6 +49,12 @@ export interface MqttConnectOptions {
   connectTimeout?: number;
   /** Most unacknowledged QoS 1 publishes on the wire, default 32. */
   maxInflight?: number;
+  /**
+   * Most QoS 1 publishes waiting behind a full in-flight window, default 10000 (at most 65535;
+   * in flight plus queued never pass the 65535 MQTT packet ids). Past it `publish` rejects with
+   * `QUEUE_FULL` and nothing is sent; earlier publishes are unaffected.
+   */
+  maxQueued?: number;
   /** A WebSocket constructor, called as `new WebSocket(url, ['mqtt'])` (e.g. the `ws` package). */
   WebSocket?: unknown;
   /** Or a factory returning a WebSocket-like object, or a Promise of one (Cloudflare Workers). */
@@ -57,6 +63,15 @@ export interface MqttConnectOptions {
 /** Options of `MqttClient.publish` and `subscribe`. */
 export interface MqttQosOptions { qos?: 0 | 1; retain?: boolean }
 "#;
+
+/// QoS 1 publishes `MqttClient` holds behind a full in-flight window by default (`maxQueued`).
+const DEFAULT_MAX_QUEUED: u64 = 10_000;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(typescript_type = "MqttQosOptions")]
+    pub type MqttQosOptions;
+}
 
 struct ClientInner {
     driver: Option<MqttDriver>,
@@ -110,6 +125,9 @@ fn session_options(o: &JsValue) -> Result<SessionOptions, JsValue> {
     if let Some(m) = whole_number(o, "maxInflight", 0, 65535)? {
         s.max_inflight = (m as usize).max(1);
     }
+    // In flight plus queued can never pass the 65,535 packet ids a session has (MQTT 3.1.1
+    // §2.3.1), so that is the ceiling; the default takes a burst of 10,000 without a word.
+    s.max_queued = whole_number(o, "maxQueued", 0, 65535)?.unwrap_or(DEFAULT_MAX_QUEUED) as usize;
     Ok(s)
 }
 
@@ -191,12 +209,22 @@ impl MqttClient {
 
     /// `on('message', (topic, payload: Uint8Array, {qos, retain, dup}) => …)` or
     /// `on('close', (error) => …)`; a later call replaces the handler.
-    pub fn on(&self, event: &str, handler: Function) -> Result<(), JsValue> {
-        let mut c = self.inner.try_borrow_mut().map_err(|_| busy())?;
-        match event {
-            "message" => c.on_message = Some(handler),
-            "close" => c.on_close = Some(handler),
+    pub fn on(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "'message' | 'close'")] event: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Function")] handler: JsValue,
+    ) -> Result<(), JsValue> {
+        let message = match event.as_string().as_deref() {
+            Some("message") => true,
+            Some("close") => false,
             _ => return Err(bad("event must be 'message' or 'close'")),
+        };
+        let handler = Some(arg_fn(&handler, "handler")?);
+        let mut c = self.inner.try_borrow_mut().map_err(|_| busy())?;
+        if message {
+            c.on_message = handler;
+        } else {
+            c.on_close = handler;
         }
         Ok(())
     }
@@ -208,10 +236,11 @@ impl MqttClient {
     #[wasm_bindgen(unchecked_return_type = "Promise<{ sessionPresent: boolean }>")]
     pub fn connect(
         &self,
-        url: String,
+        #[wasm_bindgen(unchecked_param_type = "string")] url: JsValue,
         #[wasm_bindgen(unchecked_param_type = "MqttConnectOptions")] options: JsValue,
     ) -> Promise {
         let setup = (|| {
+            let url = arg_str(&url, "url")?;
             let opts = session_options(&options)?;
             let mut c = self.inner.try_borrow_mut().map_err(|_| busy())?;
             if c.driver.is_some() {
@@ -221,10 +250,10 @@ impl MqttClient {
             let weak = Rc::downgrade(&self.inner);
             driver.set_event_handler(move |ev| on_driver_event(&weak, ev));
             c.driver = Some(driver.clone());
-            Ok(driver)
+            Ok((driver, url))
         })();
         let inner = self.inner.clone();
-        let connecting = setup.map(|driver| driver.connect(&url));
+        let connecting = setup.map(|(driver, url)| driver.connect(&url));
         future_to_promise(async move {
             match connecting?.await {
                 Ok(session_present) => {
@@ -247,12 +276,14 @@ impl MqttClient {
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn publish(
         &self,
-        topic: String,
+        #[wasm_bindgen(unchecked_param_type = "string")] topic: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer")] payload: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "MqttQosOptions | undefined")] options: JsValue,
+        options: Option<MqttQosOptions>,
     ) -> Promise {
-        let retain = get_bool(&options, "retain").unwrap_or(false);
         let started = (|| {
+            let options = options.map(JsValue::from).unwrap_or_default();
+            let (topic, options) = (arg_str(&topic, "topic")?, arg_options(&options, "options")?);
+            let retain = get_bool(&options, "retain").unwrap_or(false);
             let (driver, bytes, qos) = (self.driver()?, payload_bytes(&payload)?, qos_option(&options)?);
             Ok::<_, JsValue>(driver.publish(&topic, &bytes, qos, retain))
         })();
@@ -268,9 +299,10 @@ impl MqttClient {
     pub fn subscribe(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string | string[]")] filters: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "MqttQosOptions | undefined")] options: JsValue,
+        options: Option<MqttQosOptions>,
     ) -> Promise {
         let started = (|| {
+            let options = arg_options(&options.map(JsValue::from).unwrap_or_default(), "options")?;
             let (driver, filters, qos) = (self.driver()?, filter_list(&filters)?, qos_option(&options)?);
             let list: Vec<(&str, QoS)> = filters.iter().map(|f| (f.as_str(), qos)).collect();
             Ok::<_, JsValue>(driver.subscribe(&list))
