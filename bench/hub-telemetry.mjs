@@ -19,7 +19,7 @@ if (!process.env.BENCH_CHILD) {
   const emu = await startEmulator({ args: [...sdkArgs(), '--quiet'] });
   try {
     for (const id of ['bench-ours', 'bench-sdk']) {
-      await fetch(`${emu.serviceUrl}/devices/${id}`, {
+      await emu.service(`/devices/${id}`, {
         method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ deviceId: id, primaryKey: KEY }),
       });
     }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm start` (after set-up and build): the main job.
-//   1. starts the local emulator (DPS + IoT Hub, CORS on for the demo page);
+//   1. starts the local emulator (DPS + IoT Hub; CORS for the demo page's origin only, and its
+//      service key handed to the page through the same-origin /demo-config.json);
 //   2. runs the quickstart once in Node against it: the registration result, then 10 sends and acks;
 //   3. serves the demo page (www/, with the package under /pkg/ and examples/ under /examples/) on http://localhost, prints the
 //      URL, and keeps serving until Ctrl-C, which stops everything cleanly.
@@ -24,11 +25,18 @@ async function firstThatStarts(ports, start) {
   throw last;
 }
 
+// The demo's server starts first: its origin is the only one the emulator lets in. It serves
+// /demo-config.json (set below, once the emulator is up) to its own pages only.
+const virtual = new Map();
+const server = await firstThatStarts([process.env.PORT ?? '8000', '0'], (p) =>
+  serveStatic(join(root, 'www'), { host: 'localhost', port: Number(p), virtual, mounts: { '/pkg/': join(root, 'pkg'), '/examples/': join(root, 'examples') } }));
+const demoOrigins = [`http://localhost:${server.port}`, `http://127.0.0.1:${server.port}`];
+
 const emuPort = process.env.EMULATOR_HTTP_PORT ?? '8080';
-const emulator = await firstThatStarts([emuPort, '0'], (p) => startEmulator({ args: ['--cors', '--http-port', String(p)] }));
+const emulator = await firstThatStarts([emuPort, '0'], (p) => startEmulator({ args: ['--cors', demoOrigins.join(','), '--http-port', String(p)] }));
 const service = emulator.serviceUrl;
 const individual = await quickstartEnrollment(emulator);
-const groups = await (await fetch(`${service}/enrollmentGroups`)).json().catch(() => []);
+const groups = await (await emulator.service('/enrollmentGroups')).json().catch(() => []);
 const group = Array.isArray(groups) ? groups[0] : undefined;
 
 console.log(`\nEmulator: DPS and IoT Hub at ${emulator.httpUrl} (service API ${service})\n`);
@@ -54,10 +62,9 @@ const demoConfig = {
   groupKey: group?.primaryKey,
   groupRegistrationId: 'browser-device-001',
   serviceUrl: service,
+  serviceKey: emulator.serviceKey,
 };
-const virtual = new Map([['/demo-config.json', JSON.stringify(demoConfig, null, 2)]]);
-const server = await firstThatStarts([process.env.PORT ?? '8000', '0'], (p) =>
-  serveStatic(join(root, 'www'), { host: 'localhost', port: Number(p), virtual, mounts: { '/pkg/': join(root, 'pkg'), '/examples/': join(root, 'examples') } }));
+virtual.set('/demo-config.json', JSON.stringify(demoConfig, null, 2));
 
 console.log(`\nDemo: http://localhost:${server.port}/   (Ctrl-C stops the demo and the emulator)`);
 

@@ -187,7 +187,8 @@ function cloudRow(kind, device, detail) {
 }
 
 if (config.serviceUrl) {
-  const events = new EventSource(`${config.serviceUrl}/events`);
+  // EventSource cannot send an Authorization header; the emulator takes its key as access_token on this route only.
+  const events = new EventSource(`${config.serviceUrl}/events?access_token=${encodeURIComponent(config.serviceKey ?? '')}`);
   events.onopen = () => setStatus('cloud-status', 'ok', 'listening to the emulator');
   events.onerror = () => setStatus('cloud-status', 'warn', 'event stream interrupted; retrying…');
   // Named SSE events, each `{type, time, data}`.

@@ -1,6 +1,7 @@
 // Starts the iot-emulator binary (building it if missing) and waits for its
 // `EMULATOR_READY {json}` line; used by the tests, the main job, the CLI and the benchmarks. Contract: startEmulator({ args }) → { httpPort, httpsPort,
-// mqttsPort, caPath, hubHostname, httpUrl, serviceUrl, idScope, host, stop() }.
+// mqttsPort, caPath, hubHostname, httpUrl, serviceUrl, serviceKey, service(path, init), idScope, host, stop() }.
+// `service` is fetch on the service API with the emulator's key, which every `/service/*` call needs.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -66,11 +67,13 @@ export async function startEmulator({ args = [], timeoutMs = 120_000 } = {}) {
   child.removeAllListeners('exit');
   const host = ready.host ?? '127.0.0.1';
   const httpUrl = `http://${host}:${ready.httpPort}`;
+  const serviceUrl = `${httpUrl}/service`;
   return {
     ...ready,
     host,
     httpUrl,
-    serviceUrl: `${httpUrl}/service`,
+    serviceUrl,
+    service: serviceFetch(serviceUrl, ready.serviceKey),
     logs: () => stderr.join(''),
     stop: () =>
       new Promise((resolve) => {
@@ -82,9 +85,19 @@ export async function startEmulator({ args = [], timeoutMs = 120_000 } = {}) {
   };
 }
 
+/** fetch(`${serviceUrl}${path}`, init) with `Authorization: Bearer <serviceKey>` added; for
+ * processes that only have the URL and the key (a child process, the demo's config). */
+export function serviceFetch(serviceUrl, serviceKey) {
+  return (path, init = {}) => {
+    const headers = new Headers(init.headers);
+    headers.set('authorization', `Bearer ${serviceKey}`);
+    return fetch(`${serviceUrl}${path}`, { ...init, headers });
+  };
+}
+
 /** The quickstart's individual enrollment (`symm-key-python-device-008` in the default config),
  * read through the service API: `{ registrationId, primaryKey, ... }`. */
 export async function quickstartEnrollment(emu) {
-  const enrollments = await (await fetch(`${emu.serviceUrl}/enrollments`)).json();
+  const enrollments = await (await emu.service('/enrollments')).json();
   return enrollments.find((e) => e.registrationId === 'symm-key-python-device-008') ?? enrollments[0];
 }

@@ -1,7 +1,9 @@
 // A tiny static file server over a directory, for the demo (`npm start`) and browser tests: correct MIME types
 // (application/wasm matters for streaming instantiation), no directory listing, no path escape.
 // `virtual` maps extra URL paths to generated content; `mounts` maps URL prefixes to other
-// directories (e.g. `{ '/pkg/': pkgDir }`).
+// directories (e.g. `{ '/pkg/': pkgDir }`). Requests for any other host name than the one it
+// listens on, `localhost` or the loopback addresses get 421: a DNS-rebinding page would otherwise
+// read what it serves, such as the demo's config with the emulator's service key.
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -15,12 +17,19 @@ const TYPES = {
 
 export async function serveStatic(dirIn, { host = '127.0.0.1', port = 0, virtual = new Map(), mounts = {}, onRequest } = {}) {
   const dir = resolve(dirIn);
+  const names = new Set([host, 'localhost', '127.0.0.1', '[::1]']);
   const server = createServer(async (req, res) => {
     let path;
+    let asked;
     try {
       path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+      asked = new URL(`http://${req.headers.host}`);
     } catch {
       res.writeHead(400).end();
+      return;
+    }
+    if (!names.has(asked.hostname) || Number(asked.port || 80) !== server.address().port) {
+      res.writeHead(421, { 'content-type': 'text/plain' }).end('misdirected request');
       return;
     }
     if (onRequest && (await onRequest(req, res, path))) return;

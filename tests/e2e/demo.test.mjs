@@ -2,14 +2,18 @@
 // set-up and build) starts the emulator, runs the quickstart in Node and serves the demo; then
 // Chromium (Playwright) clicks Provision and "Send 10 messages", and the cloud panel and the
 // emulator's service API both show the 10 messages; then it provisions again with the group key
-// over MQTT-WS, showing the derived key. A screenshot is saved in test-output/.
-import { test } from 'node:test';
+// over MQTT-WS, showing the derived key. A screenshot is saved in test-output/. Then a page on
+// another origin tries the emulator and the demo's config, and gets nothing.
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deriveDeviceKey } from 'azure-iot-wasm';
 import { launchChromium } from '../support/browser.mjs';
+import { serveStatic } from '../../scripts/lib/static-server.mjs';
+import { serviceFetch } from '../../scripts/lib/emulator.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const outDir = `${root}test-output`;
@@ -33,63 +37,110 @@ function startMainJob() {
   return { child, ready, output: () => out };
 }
 
-async function countTelemetry(serviceUrl, deviceId) {
-  const res = await fetch(`${serviceUrl}/telemetry?deviceId=${deviceId}&limit=1000`);
+async function countTelemetry(service, deviceId) {
+  const res = await service(`/telemetry?deviceId=${deviceId}&limit=1000`);
   return (await res.json()).filter((m) => (m.body ?? '').startsWith('test wind speed ')).length;
 }
 
+let job;
+let browser;
+let demoUrl;
+let serviceUrl;
+let service;
+
+before(async () => {
+  job = startMainJob();
+  ({ demoUrl, serviceUrl } = await job.ready);
+  // The key reaches the demo through its same-origin config, as it reaches this test.
+  const config = await (await fetch(`${demoUrl}demo-config.json`)).json();
+  service = serviceFetch(serviceUrl, config.serviceKey);
+  browser = await launchChromium();
+}, { timeout: 200_000 });
+
+after(async () => {
+  await browser?.close();
+  if (job?.child.exitCode === null) job.child.kill('SIGKILL');
+});
+
 test('npm start runs the quickstart, and the demo provisions and sends 10 messages that reach the cloud panel', { timeout: 300_000 }, async () => {
-  const job = startMainJob();
-  const { demoUrl, serviceUrl } = await job.ready;
-  const browser = await launchChromium();
-  try {
-    // The main job itself ran the quickstart in Node.
-    for (let i = 1; i <= 10; i++) assert.match(job.output(), new RegExp(`^done sending message #${i}$`, 'm'));
-    assert.match(job.output(), /^python-device-008$/m);
-    const before = await countTelemetry(serviceUrl, 'python-device-008');
+  // The main job itself ran the quickstart in Node.
+  for (let i = 1; i <= 10; i++) assert.match(job.output(), new RegExp(`^done sending message #${i}$`, 'm'));
+  assert.match(job.output(), /^python-device-008$/m);
+  const earlier = await countTelemetry(service, 'python-device-008');
 
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    const errors = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(demoUrl);
-    await page.waitForFunction(() => document.querySelector('input[name=idScope]').value !== '');
-    await page.waitForSelector('#cloud-status[data-state=ok]');
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(demoUrl);
+  await page.waitForFunction(() => document.querySelector('input[name=idScope]').value !== '');
+  await page.waitForSelector('#cloud-status[data-state=ok]');
 
-    await page.click('#provision-btn');
-    await page.waitForSelector('#provision-status[data-state=ok]', { timeout: 60_000 });
-    assert.equal(await page.textContent('#r-deviceId'), 'python-device-008');
-    assert.equal(await page.textContent('#r-substatus'), 'initialAssignment');
-    await page.waitForSelector('#hub-status[data-state=ok]', { timeout: 30_000 });
+  await page.click('#provision-btn');
+  await page.waitForSelector('#provision-status[data-state=ok]', { timeout: 60_000 });
+  assert.equal(await page.textContent('#r-deviceId'), 'python-device-008');
+  assert.equal(await page.textContent('#r-substatus'), 'initialAssignment');
+  await page.waitForSelector('#hub-status[data-state=ok]', { timeout: 30_000 });
 
-    await page.click('#send-btn');
-    await page.waitForFunction(() => [...document.querySelectorAll('#send-log li')].filter((li) => li.textContent.startsWith('done sending message #')).length === 10, null, { timeout: 60_000 });
-    const log = await page.$$eval('#send-log li', (lis) => lis.map((li) => li.textContent));
-    for (let i = 1; i <= 10; i++) {
-      assert.ok(log.includes(`sending message #${i}`) && log.includes(`done sending message #${i}`), `message #${i} logged`);
-    }
-    // The cloud-side panel shows them arriving at the hub.
-    await page.waitForFunction(() => [...document.querySelectorAll('#cloud-events tr')].filter((tr) => tr.children[1]?.textContent === 'telemetry').length >= 10, null, { timeout: 30_000 });
-    // And the emulator's service API holds them.
-    assert.equal(await countTelemetry(serviceUrl, 'python-device-008'), before + 10);
-
-    // The group-key path over MQTT-WS: the page shows the derived key and provisions with it.
-    await page.check('input[name=keyKind][value=group]');
-    await page.check('input[name=transport][value=mqtt-ws]');
-    const groupKey = await page.inputValue('input[name=key]');
-    const registrationId = await page.inputValue('input[name=registrationId]');
-    assert.equal(await page.textContent('#derived-key'), deriveDeviceKey(groupKey, registrationId));
-    await page.click('#provision-btn');
-    await page.waitForFunction((id) => document.querySelector('#r-deviceId').textContent === id, registrationId, { timeout: 60_000 });
-    await page.waitForSelector('#provision-status[data-state=ok]');
-    await page.waitForSelector('#hub-status[data-state=ok]', { timeout: 30_000 });
-    assert.deepEqual(errors, []);
-
-    mkdirSync(outDir, { recursive: true });
-    await page.screenshot({ path: `${outDir}/demo.png`, fullPage: true });
-  } finally {
-    await browser.close();
-    const exited = new Promise((resolve) => job.child.once('exit', (code) => resolve(code)));
-    job.child.kill('SIGINT');
-    assert.equal(await exited, 0, 'Ctrl-C stops the main job cleanly');
+  await page.click('#send-btn');
+  await page.waitForFunction(() => [...document.querySelectorAll('#send-log li')].filter((li) => li.textContent.startsWith('done sending message #')).length === 10, null, { timeout: 60_000 });
+  const log = await page.$$eval('#send-log li', (lis) => lis.map((li) => li.textContent));
+  for (let i = 1; i <= 10; i++) {
+    assert.ok(log.includes(`sending message #${i}`) && log.includes(`done sending message #${i}`), `message #${i} logged`);
   }
+  // The cloud-side panel shows them arriving at the hub.
+  await page.waitForFunction(() => [...document.querySelectorAll('#cloud-events tr')].filter((tr) => tr.children[1]?.textContent === 'telemetry').length >= 10, null, { timeout: 30_000 });
+  // And the emulator's service API holds them.
+  assert.equal(await countTelemetry(service, 'python-device-008'), earlier + 10);
+
+  // The group-key path over MQTT-WS: the page shows the derived key and provisions with it.
+  await page.check('input[name=keyKind][value=group]');
+  await page.check('input[name=transport][value=mqtt-ws]');
+  const groupKey = await page.inputValue('input[name=key]');
+  const registrationId = await page.inputValue('input[name=registrationId]');
+  assert.equal(await page.textContent('#derived-key'), deriveDeviceKey(groupKey, registrationId));
+  await page.click('#provision-btn');
+  await page.waitForFunction((id) => document.querySelector('#r-deviceId').textContent === id, registrationId, { timeout: 60_000 });
+  await page.waitForSelector('#provision-status[data-state=ok]');
+  await page.waitForSelector('#hub-status[data-state=ok]', { timeout: 30_000 });
+  assert.deepEqual(errors, []);
+
+  mkdirSync(outDir, { recursive: true });
+  await page.screenshot({ path: `${outDir}/demo.png`, fullPage: true });
+  await page.close();
+});
+
+test('a page on another origin can neither read nor change anything in the emulator, nor read the demo config', { timeout: 60_000 }, async () => {
+  const other = await serveStatic(join(root, 'www'), { virtual: new Map([['/blank.html', '<!doctype html><title>other</title>']]) });
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${other.url}/blank.html`);
+    const emulatorUrl = serviceUrl.replace(/\/service$/, '');
+    const tried = await page.evaluate(async ({ serviceUrl, demoUrl, wsUrl }) => {
+      const outcome = (p) => p.then((r) => `answered ${r.status}`, () => 'blocked');
+      const once = (open) => new Promise((resolve) => open(resolve));
+      return {
+        read: await outcome(fetch(`${serviceUrl}/enrollments`)),
+        write: await outcome(fetch(`${serviceUrl}/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"kind":"dps","status":503,"count":9}' })),
+        config: await outcome(fetch(`${demoUrl}demo-config.json`)),
+        events: await once((done) => { const e = new EventSource(`${serviceUrl}/events`); e.onopen = () => done('open'); e.onerror = () => { e.close(); done('blocked'); }; }),
+        socket: await once((done) => { const w = new WebSocket(wsUrl, 'mqtt'); w.onopen = () => done('open'); w.onerror = () => done('blocked'); }),
+        // A form-like POST needs no preflight: it is sent, so only the service key stops it.
+        blindWrite: await fetch(`${serviceUrl}/faults`, { method: 'POST', mode: 'no-cors', body: '{"kind":"dps","status":503,"count":9}' }).then((r) => r.type, () => 'blocked'),
+      };
+    }, { serviceUrl, demoUrl, wsUrl: `${emulatorUrl.replace(/^http/, 'ws')}/$iothub/websocket` });
+    assert.deepEqual(tried, { read: 'blocked', write: 'blocked', config: 'blocked', events: 'blocked', socket: 'blocked', blindWrite: 'opaque' });
+    const faults = await (await service('/faults')).json();
+    assert.equal(faults.dps.remaining, 0, 'the blind write changed nothing');
+    const log = await (await service('/log')).json();
+    assert.ok(log.some((e) => e.code === 403001 && e.reason.includes(other.url)), 'the refused WebSocket is logged');
+  } finally {
+    await page.close();
+    await other.close();
+  }
+});
+
+test('Ctrl-C stops the main job cleanly', async () => {
+  const exited = new Promise((resolve) => job.child.once('exit', (code) => resolve(code)));
+  job.child.kill('SIGINT');
+  assert.equal(await exited, 0);
 });

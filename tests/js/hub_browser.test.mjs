@@ -1,4 +1,4 @@
-// The seed's scenario end to end in headless Chromium against the emulator (with --cors): provision
+// The seed's scenario end to end in headless Chromium against the emulator (--cors: the page's origin): provision
 // over REST, connect to the assigned hub with the page's own WebSocket, send 10 messages
 // concurrently each acknowledged; then C2D, twin and a direct method from the page, all checked
 // through the emulator's service API. A getToken provider stands in for a token server.
@@ -12,8 +12,8 @@ let emu;
 let browser;
 
 before(async () => {
-  emu = await startEmulator({ args: ['--cors'] });
   browser = await openBrowser();
+  emu = await startEmulator({ args: ['--cors', browser.baseUrl] });
 });
 
 after(async () => {

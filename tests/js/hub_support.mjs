@@ -9,7 +9,7 @@ let n = 0;
 export const KEY = Buffer.alloc(32, 7).toString('base64');
 
 export async function api(emu, method, path, body) {
-  const res = await fetch(`${emu.serviceUrl}${path}`, {
+  const res = await emu.service(path, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),

@@ -15,7 +15,7 @@ const KEY = Buffer.alloc(32, 9).toString('base64');
 
 async function newDevice() {
   const deviceId = `mqtt-core-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const res = await fetch(`${emu.serviceUrl}/devices/${deviceId}`, {
+  const res = await emu.service(`/devices/${deviceId}`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ deviceId, primaryKey: KEY }),
@@ -44,7 +44,7 @@ test('an IoT Hub user name and SAS token are accepted and telemetry is acknowled
   const r = await c.connect(url(), hubConnect(deviceId, KEY));
   assert.equal(typeof r.sessionPresent, 'boolean');
   await c.publish(`devices/${deviceId}/messages/events/%24.ct=application%2Fjson`, '{"t":21.5}', { qos: 1 });
-  const res = await fetch(`${emu.serviceUrl}/telemetry?deviceId=${deviceId}`);
+  const res = await emu.service(`/telemetry?deviceId=${deviceId}`);
   const msgs = await res.json();
   assert.equal(msgs.length, 1);
   assert.equal(msgs[0].body, '{"t":21.5}');

@@ -1,5 +1,5 @@
-// provision() in headless Chromium against the emulator (started with --cors, since the page
-// is served from another origin): REST through the page's fetch and MQTT over the page's own
+// provision() in headless Chromium against the emulator (started with --cors naming the page's
+// origin, since the page is served from another one): REST through the page's fetch and MQTT over the page's own
 // WebSocket; individual, group (derived key) and token-provider credentials; a custom payload,
 // a disabled enrollment, a wrong key, and injected 429/503 faults that heal.
 import { test, before, after } from 'node:test';
@@ -13,10 +13,10 @@ let individual;
 let group;
 
 before(async () => {
-  emu = await startEmulator({ args: ['--cors'] });
   browser = await openBrowser();
-  individual = (await (await fetch(`${emu.serviceUrl}/enrollments`)).json()).find((e) => e.registrationId === 'symm-key-python-device-008');
-  group = (await (await fetch(`${emu.serviceUrl}/enrollmentGroups`)).json())[0];
+  emu = await startEmulator({ args: ['--cors', browser.baseUrl] });
+  individual = (await (await emu.service('/enrollments')).json()).find((e) => e.registrationId === 'symm-key-python-device-008');
+  group = (await (await emu.service('/enrollmentGroups')).json())[0];
 });
 
 after(async () => {
@@ -55,7 +55,7 @@ function inPage(transport, registrationId, credential, key, extra = {}) {
 }
 
 async function injectDpsFault(status, count) {
-  const r = await fetch(`${emu.serviceUrl}/faults`, {
+  const r = await emu.service('/faults', {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'dps', status, count, retryAfter: 1 }),
   });
   assert.equal(r.status, 200);

@@ -13,7 +13,7 @@ let group;
 
 before(async () => {
   emu = await startEmulator();
-  const get = async (p) => (await fetch(`${emu.serviceUrl}${p}`)).json();
+  const get = async (p) => (await emu.service(p)).json();
   individual = (await get('/enrollments')).find((e) => e.registrationId === 'symm-key-python-device-008');
   group = (await get('/enrollmentGroups'))[0];
   assert.ok(individual?.primaryKey && group?.primaryKey, 'default enrollments are listed with their keys');
@@ -26,7 +26,7 @@ after(async () => {
 const fast = { retry: { baseMs: 50, capMs: 500, floorMs: 50, throttleFloorMs: 100 } };
 
 async function injectDpsFault(status, count, retryAfter = 1) {
-  const r = await fetch(`${emu.serviceUrl}/faults`, {
+  const r = await emu.service('/faults', {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'dps', status, count, retryAfter }),
   });
   assert.equal(r.status, 200, await r.text());

@@ -48,8 +48,8 @@ let group;
 
 before(async () => {
   emu = await startEmulator({ args: sdkArgs() });
-  enrollment = (await (await fetch(`${emu.serviceUrl}/enrollments`)).json()).find((e) => e.registrationId === 'symm-key-python-device-008');
-  group = (await (await fetch(`${emu.serviceUrl}/enrollmentGroups`)).json())[0];
+  enrollment = (await (await emu.service('/enrollments')).json()).find((e) => e.registrationId === 'symm-key-python-device-008');
+  group = (await (await emu.service('/enrollmentGroups')).json())[0];
 });
 
 after(async () => {

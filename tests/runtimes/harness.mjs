@@ -1,15 +1,20 @@
 // Shared by the runtime tests: an emulator, the packed package installed into a blank project
 // with the quickstart module (examples/quickstart.mjs) beside it, and the cloud-side check that the messages arrived.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startEmulator, quickstartEnrollment } from '../../scripts/lib/emulator.mjs';
 import { installPacked } from '../support/packed.mjs';
+import { serveStatic } from '../../scripts/lib/static-server.mjs';
 
 export const quickstartSource = readFileSync(new URL('../../examples/quickstart.mjs', import.meta.url), 'utf8');
 
-export async function setUp({ emulatorArgs = [] } = {}) {
-  const emu = await startEmulator({ args: emulatorArgs });
-  const individual = await quickstartEnrollment(emu);
+/** `servePage: 'dist'` also serves that folder of the project (`ctx.page`) and lets its origin
+ * through the emulator's CORS, for a browser page built there. */
+export async function setUp({ emulatorArgs = [], servePage } = {}) {
   const dir = installPacked({ files: { 'quickstart.mjs': quickstartSource } });
+  const page = servePage ? await serveStatic(join(dir, servePage)) : undefined;
+  const emu = await startEmulator({ args: page ? [...emulatorArgs, '--cors', page.url] : emulatorArgs });
+  const individual = await quickstartEnrollment(emu);
   const params = {
     endpoint: emu.httpUrl,
     idScope: emu.idScope,
@@ -17,12 +22,12 @@ export async function setUp({ emulatorArgs = [] } = {}) {
     symmetricKey: individual.primaryKey,
     hubUrl: `ws://${emu.host}:${emu.httpPort}/$iothub/websocket`,
   };
-  return { emu, dir, params };
+  return { emu, dir, params, page };
 }
 
 /** Telemetry the emulator stored for `deviceId` whose body starts with `prefix`. */
 export async function storedMessages(emu, deviceId, prefix = 'test wind speed ') {
-  const res = await fetch(`${emu.serviceUrl}/telemetry?deviceId=${encodeURIComponent(deviceId)}&limit=1000`);
+  const res = await emu.service(`/telemetry?deviceId=${encodeURIComponent(deviceId)}&limit=1000`);
   const all = await res.json();
   return all.filter((m) => (m.body ?? '').startsWith(prefix));
 }

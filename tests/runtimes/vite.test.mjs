@@ -1,5 +1,5 @@
 // A web app built with Vite 7 that imports the packed package by name: the build succeeds, and
-// the built page runs the quickstart in Chromium against the emulator (CORS on), with the
+// the built page runs the quickstart in Chromium against the emulator (CORS for the page's origin), with the
 // browser's own WebSocket.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,12 +9,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setUp, storedMessages } from './harness.mjs';
 import { launchChromium } from '../support/browser.mjs';
-import { serveStatic } from '../../scripts/lib/static-server.mjs';
 
 const vite = fileURLToPath(new URL('../../node_modules/.bin/vite', import.meta.url));
 let ctx;
-before(async () => { ctx = await setUp({ emulatorArgs: ['--cors'] }); });
-after(() => ctx?.emu.stop());
+before(async () => { ctx = await setUp({ servePage: 'dist' }); });
+after(async () => { await ctx?.page.close(); await ctx?.emu.stop(); });
 
 test('a Vite build of an app importing the package works in Chromium and sends 10 messages', { timeout: 120_000 }, async () => {
   writeFileSync(join(ctx.dir, 'index.html'), '<!doctype html><meta charset="utf-8"><title>app</title><pre id="out">running</pre><script type="module" src="/main.js"></script>');
@@ -31,18 +30,16 @@ quickstart(lib, params).then(
   const assets = readdirSync(join(ctx.dir, 'dist/assets'));
   assert.ok(assets.some((a) => a.endsWith('.wasm')), 'the .wasm is emitted as an asset');
 
-  const server = await serveStatic(join(ctx.dir, 'dist'));
   const browser = await launchChromium();
   try {
     const page = await browser.newPage();
-    await page.goto(`${server.url}/#${encodeURIComponent(JSON.stringify(ctx.params))}`);
+    await page.goto(`${ctx.page.url}/#${encodeURIComponent(JSON.stringify(ctx.params))}`);
     await page.waitForFunction(() => document.getElementById('out').textContent !== 'running', null, { timeout: 60_000 });
     const text = await page.textContent('#out');
     assert.match(text, /^RESULT /, text);
     assert.equal(JSON.parse(text.slice(7)).deviceId, 'python-device-008');
   } finally {
     await browser.close();
-    await server.close();
   }
   assert.equal((await storedMessages(ctx.emu, 'python-device-008')).length, 10);
 });

@@ -15,7 +15,7 @@ test('the official Node SDK provisions and uses the hub over MqttWs against the 
   t.after(() => emu.stop());
   const out = await new Promise((resolve) => {
     const child = spawn(process.execPath, [flow], {
-      env: { ...process.env, NODE_EXTRA_CA_CERTS: emu.caPath, EMU_HOST: emu.hubHostname, EMU_SERVICE: emu.serviceUrl, EMU_SCOPE: emu.idScope },
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: emu.caPath, EMU_HOST: emu.hubHostname, EMU_SERVICE: emu.serviceUrl, EMU_SERVICE_KEY: emu.serviceKey, EMU_SCOPE: emu.idScope },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -1,10 +1,11 @@
 // Child process for node_sdk.test.mjs: drives the official Node SDKs, unchanged, against the
 // emulator (trusted through NODE_EXTRA_CA_CERTS, which Node reads only at start-up) and checks
 // every effect through the emulator's service API. Prints `STEP <name> ok` per scenario step.
-// Env: EMU_HOST (provisioning + hub host, port 443), EMU_SERVICE (service API URL), EMU_SCOPE.
+// Env: EMU_HOST (provisioning + hub host, port 443), EMU_SERVICE (service API URL), EMU_SERVICE_KEY, EMU_SCOPE.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import crypto from 'node:crypto';
+import { serviceFetch } from '../../scripts/lib/emulator.mjs';
 
 const require = createRequire(import.meta.url);
 const { ProvisioningDeviceClient } = require('azure-iot-provisioning-device');
@@ -14,7 +15,7 @@ const { Client, Message } = require('azure-iot-device');
 const { MqttWs } = require('azure-iot-device-mqtt');
 
 const host = process.env.EMU_HOST;
-const service = process.env.EMU_SERVICE;
+const service = serviceFetch(process.env.EMU_SERVICE, process.env.EMU_SERVICE_KEY);
 const scope = process.env.EMU_SCOPE;
 setTimeout(() => {
   console.error('node_sdk_flow: gave up after 90 s');
@@ -23,7 +24,7 @@ setTimeout(() => {
 const step = (name) => console.log(`STEP ${name} ok`);
 
 async function api(method, path, body) {
-  const res = await fetch(service + path, {
+  const res = await service(path, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),

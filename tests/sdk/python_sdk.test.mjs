@@ -34,13 +34,13 @@ for (const websockets of [false, true]) {
     assert.ok(existsSync(python), 'missing .venv: python3 -m venv .venv && .venv/bin/pip install -r scripts/sdk-requirements.txt');
     const emu = await startEmulator({ args: sdkArgs() });
     t.after(() => emu.stop());
-    const enrollments = await (await fetch(`${emu.serviceUrl}/enrollments`)).json();
+    const enrollments = await (await emu.service('/enrollments')).json();
     const e = enrollments.find((x) => x.registrationId === 'symm-key-python-device-008');
     const out = await run([emu.hubHostname, emu.idScope, e.registrationId, e.primaryKey, emu.caPath, websockets ? '1' : '0']);
     assert.equal(out.code, 0, `${out.stdout}\n${out.stderr}\n--- emulator ---\n${emu.logs()}`);
     const result = JSON.parse(out.stdout.trim().split('\n').pop());
     assert.deepEqual(result, { assignedHub: emu.hubHostname, deviceId: 'python-device-008', sent: 10 });
-    const stored = await (await fetch(`${emu.serviceUrl}/telemetry?deviceId=python-device-008`)).json();
+    const stored = await (await emu.service('/telemetry?deviceId=python-device-008')).json();
     assert.equal(stored.length, 10);
     assert.deepEqual(stored.map((m) => JSON.parse(m.body).n).sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     for (const m of stored) {
