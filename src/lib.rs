@@ -16,3 +16,7 @@ pub mod text;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;
+
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
