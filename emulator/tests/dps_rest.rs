@@ -92,10 +92,12 @@ async fn a_malformed_body_is_refused_with_400001() {
 }
 
 #[tokio::test]
-async fn a_missing_api_version_is_refused_with_400() {
+async fn a_missing_api_version_is_refused_400_with_400003() {
     let emu = start().await;
-    let (st, _, _) = http(&emu, "PUT", &format!("/{SCOPE}/registrations/{REG}/register"), &[("authorization", &auth(REG, REG_KEY, now() + 3600))], "{}").await;
+    let (st, hs, v) = http(&emu, "PUT", &format!("/{SCOPE}/registrations/{REG}/register"), &[("authorization", &auth(REG, REG_KEY, now() + 3600))], "{}").await;
     assert_eq!(st, 400);
+    assert_eq!(v["errorCode"], 400003);
+    assert!(hs.iter().any(|(k, v)| k == "x-ms-error-code" && v == "400003"));
 }
 
 #[tokio::test]

@@ -56,12 +56,6 @@ async fn a_client_id_that_differs_from_the_username_gets_connack_5() {
     assert_eq!(rc, 5);
 }
 
-async fn connected(emu: &iot_emulator::Emulator) -> Client {
-    let (c, rc) = Client::connect(emu, DEV, &hub_user(emu, DEV), &hub_token(emu, DEV, DEV_KEY, now() + 3600), 60).await;
-    assert_eq!(rc, 0);
-    c
-}
-
 #[tokio::test]
 async fn publishing_to_another_devices_topic_closes_the_socket() {
     let emu = start().await;

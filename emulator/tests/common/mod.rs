@@ -57,6 +57,20 @@ pub fn hub_user(emu: &Emulator, device: &str) -> String {
 
 pub type Packet = mqtt::packet::GenericPacket<u16>;
 
+/// A clean-session CONNECT with these credentials and, if given, a will (topic, payload).
+pub fn connect_packet(client_id: &str, user: &str, password: &str, keep_alive: u16, will: Option<(&str, &[u8])>) -> mqtt::packet::v3_1_1::Connect {
+    let mut b = mqtt::packet::v3_1_1::Connect::builder()
+        .client_id(client_id).unwrap()
+        .user_name(user).unwrap()
+        .password(password.as_bytes().to_vec()).unwrap()
+        .keep_alive(keep_alive)
+        .clean_session(true);
+    if let Some((topic, payload)) = will {
+        b = b.will_message(topic, payload.to_vec(), mqtt::packet::Qos::AtLeastOnce, false).unwrap();
+    }
+    b.build().unwrap()
+}
+
 #[derive(Debug, PartialEq)]
 pub enum Next {
     Packet(String),
@@ -80,15 +94,12 @@ impl Client {
 
     /// Opens and sends CONNECT; returns the CONNACK return code.
     pub async fn connect(emu: &Emulator, client_id: &str, user: &str, password: &str, keep_alive: u16) -> (Client, u8) {
+        Client::connect_with(emu, connect_packet(client_id, user, password, keep_alive, None)).await
+    }
+
+    /// Opens and sends the given CONNECT (e.g. one with a will); returns the CONNACK return code.
+    pub async fn connect_with(emu: &Emulator, p: mqtt::packet::v3_1_1::Connect) -> (Client, u8) {
         let mut c = Client::open(emu).await;
-        let p = mqtt::packet::v3_1_1::Connect::builder()
-            .client_id(client_id).unwrap()
-            .user_name(user).unwrap()
-            .password(password.as_bytes().to_vec()).unwrap()
-            .keep_alive(keep_alive)
-            .clean_session(true)
-            .build()
-            .unwrap();
         c.send(p.into()).await;
         let rc = loop {
             match c.next(Duration::from_secs(5)).await {
@@ -174,6 +185,13 @@ impl Client {
         let p = mqtt::packet::v3_1_1::Subscribe::builder().packet_id(pid).entries(vec![e]).build().unwrap();
         self.send(p.into()).await;
     }
+}
+
+/// `emu-device-001` connected with a valid token (CONNACK 0 asserted).
+pub async fn connected(emu: &Emulator) -> Client {
+    let (c, rc) = Client::connect(emu, DEV, &hub_user(emu, DEV), &hub_token(emu, DEV, DEV_KEY, now() + 3600), 60).await;
+    assert_eq!(rc, 0);
+    c
 }
 
 /// The log codes recorded so far, with their reasons.
