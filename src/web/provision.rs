@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 
 use super::error::{js_error, js_service_error, ServiceDetails};
 use super::js::{now_ms_u64 as now, object, set};
-use super::provision_io::{fetch_once, FetchFailure};
+use super::provision_io::{fetch_once, FetchFailure, Reply};
 use super::timer::{race, sleep_or_abort, Raced};
 use super::provision_mqtt::MqttChannel;
 use super::provision_options::{read, Options, Tokens, Transport};
@@ -105,12 +105,6 @@ pub async fn provision(options: JsValue) -> Result<JsValue, JsValue> {
     run(opts).await
 }
 
-/// What one request brought back, whichever the transport.
-pub struct Reply {
-    pub status: u16,
-    pub retry_after: Option<String>,
-    pub body: Vec<u8>,
-}
 
 fn jitter() -> Jitter {
     Jitter::Fraction(js_sys::Math::random())
@@ -202,8 +196,7 @@ async fn send_rest(opts: &Options, op: &Operation, token: &str, timeout_ms: f64)
             operation_status_request(&opts.endpoint, &opts.registration, operation_id, &opts.api_version, token)
         }
     };
-    let r = fetch_once(opts.fetch.as_ref(), &req, timeout_ms, opts.signal.as_ref()).await?;
-    Ok(Reply { status: r.status, retry_after: r.retry_after, body: r.body.into_bytes() })
+    fetch_once(opts.fetch.as_ref(), &req, timeout_ms, opts.signal.as_ref()).await
 }
 
 /// Drains the core's events into `onStatus`; a throwing callback is ignored, not fatal.

@@ -38,12 +38,8 @@ pub enum FetchFailure {
     Network(String),
 }
 
-/// The parts of a response the core reads.
-pub struct FetchReply {
-    pub status: u16,
-    pub retry_after: Option<String>,
-    pub body: String,
-}
+/// What one request brought back, whichever the transport: the core's own reply shape.
+pub use crate::dps::mqtt_exchange::Reply;
 
 /// The message of a thrown value, with its `cause` (Node's fetch hides the reason there:
 /// `TypeError: fetch failed`, cause `connect ECONNREFUSED ...`).
@@ -61,7 +57,7 @@ pub async fn fetch_once(
     req: &HttpRequest,
     timeout_ms: f64,
     signal: Option<&Signal>,
-) -> Result<FetchReply, FetchFailure> {
+) -> Result<Reply, FetchFailure> {
     if signal.is_some_and(Signal::aborted) {
         return Err(FetchFailure::Aborted);
     }
@@ -84,7 +80,7 @@ async fn fetch_and_read(
     custom_fetch: Option<&Function>,
     req: &HttpRequest,
     request_signal: &JsValue,
-) -> Result<FetchReply, FetchFailure> {
+) -> Result<Reply, FetchFailure> {
     let init = Object::new();
     set(&init, "method", &JsValue::from_str(req.method));
     let headers = Object::new();
@@ -110,5 +106,5 @@ async fn fetch_and_read(
     // and the core's default interval applies.
     let retry_after = call_method(&get(&response, "headers"), "get", &[JsValue::from_str("retry-after")]).as_string();
     let body = settle(&call_method(&response, "text", &[])).await.map_err(|e| failure(&e))?;
-    Ok(FetchReply { status, retry_after, body: body.as_string().unwrap_or_default() })
+    Ok(Reply { status, retry_after, body: body.as_string().unwrap_or_default().into_bytes() })
 }

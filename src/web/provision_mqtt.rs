@@ -1,46 +1,27 @@
-//! DPS over MQTT over WebSocket (protocol §3) for `provision`: one connection, opened on the
-//! first request and again after a loss, on `MqttDriver`.
-//!
-//! ```text
-//! CONNECT  clientId {registrationId}, username {idScope}/registrations/{regId}/api-version=…, password SAS
-//! SUBSCRIBE $dps/registrations/res/#
-//! PUBLISH  $dps/registrations/PUT/iotdps-register/?$rid={n}                       → res/{status}/?$rid={n}[&retry-after=s]
-//! PUBLISH  $dps/registrations/GET/iotdps-get-operationstatus/?$rid={n}&operationId={id}
-//! ```
-//! A response is matched to its request by `$rid`; one that belongs to an earlier, timed-out
-//! request is dropped. A refused CONNECT (return code 4 or 5, what Azure sends on bad
-//! credentials) is reported as a 401, so both transports fail the same way: `DPS_UNAUTHORIZED`.
+//! DPS over MQTT over WebSocket (protocol §3) for `provision`: one connection on `MqttDriver`,
+//! opened on the first request and again after a loss. Only I/O and bounded waits live here:
+//! the session settings, `$rid` matching and what a refused CONNECT means are the core's
+//! (`dps::mqtt_exchange`).
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
 use std::pin::pin;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 
+use super::js::now_ms_u64 as now;
 use super::mqtt_driver::{DriverEvent, MqttDriver};
-use super::provision::Reply;
-use super::provision_io::FetchFailure;
-use super::timer::{race, Raced, Signal};
+use super::provision_io::{FetchFailure, Reply};
 use super::provision_options::Options;
-use crate::dps::mqtt_topics::{
-    operation_status_topic, parse_response_topic, register_topic, username, RESPONSE_SUBSCRIPTION,
-};
+use super::timer::{race, Raced, Signal};
+use crate::dps::mqtt_exchange::MqttExchange;
 use crate::dps::Operation;
-use crate::mqtt::{MqttError, QoS, SessionOptions};
-
-/// Sent as `ClientVersion` in the username, as the SDKs do.
-const CLIENT_VERSION: &str = concat!("azure-iot-wasm/", env!("CARGO_PKG_VERSION"));
-
-/// A response not yet taken: its `$rid` and what the core reads.
-struct Received {
-    rid: Option<String>,
-    reply: Reply,
-}
+use crate::mqtt::{MqttError, QoS};
 
 #[derive(Default)]
 struct Inbox {
-    replies: VecDeque<Received>,
+    exchange: MqttExchange,
+    reply: Option<Reply>,
     lost: Option<MqttError>,
     waker: Option<Waker>,
 }
@@ -49,24 +30,12 @@ pub struct MqttChannel {
     driver: MqttDriver,
     url: String,
     inbox: Rc<RefCell<Inbox>>,
-    next_rid: u64,
     signal: Option<Signal>,
 }
 
 impl MqttChannel {
     pub fn new(opts: &Options) -> MqttChannel {
-        let reg = &opts.registration;
-        let session = SessionOptions {
-            client_id: reg.registration_id.clone(),
-            username: Some(username(&reg.id_scope, &reg.registration_id, &opts.api_version, Some(CLIENT_VERSION))),
-            // §3: DPS treats every session as clean. So a register or poll left unanswered
-            // when a connection ends is not re-sent on the next one (MQTT 3.1.1 §3.1.2.4): it
-            // carries an old `$rid` and counts against the 5-polls-per-10-s limit (§1.7);
-            // `Provisioning` sends a fresh request with a new `$rid` instead.
-            clean_session: true,
-            resend_on_reconnect: false,
-            ..SessionOptions::default()
-        };
+        let session = MqttExchange::session_options(&opts.registration, &opts.api_version);
         let driver = MqttDriver::new(session, opts.sockets.clone());
         let inbox = Rc::new(RefCell::new(Inbox::default()));
         let weak_driver = driver.downgrade();
@@ -80,11 +49,8 @@ impl MqttChannel {
                         if let (Some(id), Some(d)) = (p.pkid, weak_driver.upgrade()) {
                             d.ack(id);
                         }
-                        let Some(t) = parse_response_topic(&p.topic) else { return };
-                        b.replies.push_back(Received {
-                            rid: t.rid,
-                            reply: Reply { status: t.status, retry_after: t.retry_after, body: p.payload },
-                        });
+                        let Some(r) = b.exchange.accept(&p.topic, &p.payload) else { return };
+                        b.reply = Some(r);
                     }
                     DriverEvent::Disconnected(e) => b.lost = Some(e),
                 }
@@ -94,7 +60,7 @@ impl MqttChannel {
                 w.wake();
             }
         });
-        MqttChannel { driver, url: opts.endpoint.websocket_url(), inbox, next_rid: 0, signal: opts.signal.clone() }
+        MqttChannel { driver, url: opts.endpoint.websocket_url(), inbox, signal: opts.signal.clone() }
     }
 
     pub fn close(&mut self) {
@@ -109,6 +75,9 @@ impl MqttChannel {
     /// Drops the connection after a timeout or an abort, so nothing half-done is reused.
     fn fail<T>(&mut self, r: Raced<T>) -> FetchFailure {
         self.driver.close();
+        if let Ok(mut b) = self.inbox.try_borrow_mut() {
+            b.exchange.forget();
+        }
         match r {
             Raced::Aborted => FetchFailure::Aborted,
             _ => FetchFailure::Timeout,
@@ -123,51 +92,36 @@ impl MqttChannel {
         token: &str,
         timeout_ms: f64,
     ) -> Result<Reply, FetchFailure> {
-        let start = js_sys::Date::now();
-        let left = move || (timeout_ms - (js_sys::Date::now() - start)).max(0.0);
+        let start = now();
+        let left = move || (timeout_ms - now().saturating_sub(start) as f64).max(0.0);
         if !self.driver.is_connected() {
             {
                 let mut b = self.inbox.borrow_mut();
-                b.replies.clear();
+                b.reply = None;
                 b.lost = None;
             }
             self.driver.set_password(Some(token.to_string()));
             match self.race(self.driver.connect(&self.url), left()).await {
                 Raced::Done(Ok(_)) => {}
-                Raced::Done(Err(MqttError::ConnectionRefused(rc @ (4 | 5)))) => {
-                    self.driver.close();
-                    let body = format!(r#"{{"message":"CONNECT refused with return code {rc}"}}"#);
-                    return Ok(Reply { status: 401, retry_after: None, body: body.into_bytes() });
-                }
                 Raced::Done(Err(e)) => {
                     self.driver.close();
-                    return Err(FetchFailure::Network(e.to_string()));
+                    return self.inbox.borrow_mut().exchange.connect_failed(&e).map_err(FetchFailure::Network);
                 }
                 r => return Err(self.fail(r)),
             }
-            match self.race(self.driver.subscribe(&[(RESPONSE_SUBSCRIPTION, QoS::AtLeastOnce)]), left()).await {
-                Raced::Done(Ok(granted)) if granted.first().is_some_and(Option::is_some) => {}
-                Raced::Done(Ok(_)) => {
-                    self.driver.close();
-                    return Err(FetchFailure::Network(format!("subscription to {RESPONSE_SUBSCRIPTION} refused")));
-                }
-                Raced::Done(Err(e)) => {
-                    self.driver.close();
-                    return Err(FetchFailure::Network(e.to_string()));
-                }
+            let granted = match self.race(self.driver.subscribe(&MqttExchange::subscription()), left()).await {
+                Raced::Done(r) => r.map_err(|e| e.to_string()).and_then(|g| MqttExchange::subscribed(&g)),
                 r => return Err(self.fail(r)),
+            };
+            if let Err(e) = granted {
+                self.driver.close();
+                return Err(FetchFailure::Network(e));
             }
         }
 
-        self.next_rid += 1;
-        let rid = self.next_rid.to_string();
-        let (topic, payload) = match op {
-            Operation::Register => (register_topic(&rid), opts.registration.body()),
-            // §3: the poll payload "should be empty".
-            Operation::OperationStatus { operation_id } => (operation_status_topic(&rid, operation_id), String::new()),
-        };
+        let (topic, payload) = self.inbox.borrow_mut().exchange.request(op, &opts.registration);
         // QoS 1, as the Node SDK publishes; the PUBACK is not awaited, the response is.
-        let sent = self.driver.publish(&topic, payload.as_bytes(), QoS::AtLeastOnce, false);
+        let sent = self.driver.publish(&topic, &payload, QoS::AtLeastOnce, false);
         let inbox = self.inbox.clone();
         let reply = async {
             let mut sent = pin!(sent);
@@ -185,10 +139,8 @@ impl MqttChannel {
                     cx.waker().wake_by_ref();
                     return Poll::Pending;
                 };
-                while let Some(r) = b.replies.pop_front() {
-                    if r.rid.as_deref() == Some(rid.as_str()) {
-                        return Poll::Ready(Ok(r.reply));
-                    }
+                if let Some(r) = b.reply.take() {
+                    return Poll::Ready(Ok(r));
                 }
                 if let Some(e) = b.lost.take() {
                     return Poll::Ready(Err(FetchFailure::Network(e.to_string())));
@@ -202,6 +154,7 @@ impl MqttChannel {
             Raced::Done(Ok(r)) => Ok(r),
             Raced::Done(Err(e)) => {
                 self.driver.close();
+                self.inbox.borrow_mut().exchange.forget();
                 Err(e)
             }
             r => Err(self.fail(r)),

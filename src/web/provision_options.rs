@@ -11,11 +11,8 @@ use super::js::{get, get_fn, get_str};
 use super::mqtt_socket::SocketFactory;
 use super::timer::Signal;
 use crate::auth;
+use crate::dps::tokens::TokenCache;
 use crate::dps::{Endpoint, Policy, Registration, DEFAULT_API_VERSION, DEFAULT_ENDPOINT, DEFAULT_MQTT_API_VERSION};
-
-/// SAS tokens are asked for with this lifetime and renewed a minute before they expire.
-const TOKEN_TTL_SECS: u64 = 3600;
-const TOKEN_RENEW_MARGIN_SECS: u64 = 60;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
@@ -188,27 +185,23 @@ pub fn read(o: &JsValue) -> Result<Options, JsValue> {
     })
 }
 
-/// Hands out DPS SAS tokens, made from the key or asked of the provider, reused until a
-/// minute before they expire. A provider's token is kept by its own `se`, not by the expiry
-/// asked for: a provider may hand out shorter-lived tokens, and sending one past its `se` is a
-/// terminal 401 (protocol §2.5). One without a readable `se` is not reused.
+/// Hands out DPS SAS tokens, made from the key or asked of the provider; when one is reused is
+/// the core's decision (`dps::tokens`).
 pub struct Tokens {
     resource_uri: String,
-    cached: Option<(String, u64)>,
+    cache: TokenCache,
 }
 
 impl Tokens {
     pub fn new(resource_uri: String) -> Tokens {
-        Tokens { resource_uri, cached: None }
+        Tokens { resource_uri, cache: TokenCache::new() }
     }
 
     pub async fn get(&mut self, credential: &Credential, now_secs: u64) -> Result<String, JsValue> {
-        if let Some((t, exp)) = &self.cached {
-            if now_secs + TOKEN_RENEW_MARGIN_SECS < *exp {
-                return Ok(t.clone());
-            }
+        if let Some(t) = self.cache.get(now_secs) {
+            return Ok(t.to_string());
         }
-        let expires_at = now_secs + TOKEN_TTL_SECS;
+        let expires_at = TokenCache::expiry_for(now_secs);
         let token = match credential {
             // Protocol §2.2: DPS tokens carry `skn=registration`.
             Credential::Key(k) => auth::sas_token(&self.resource_uri, k, expires_at, Some("registration"))?,
@@ -230,11 +223,7 @@ impl Tokens {
                 }
             }
         };
-        let expiry = match credential {
-            Credential::Key(_) => Some(expires_at),
-            Credential::Provider(_) => auth::sas_expiry(&token),
-        };
-        self.cached = expiry.map(|exp| (token.clone(), exp));
+        self.cache.store(&token);
         Ok(token)
     }
 }
