@@ -314,3 +314,81 @@ fn close_fails_every_pending_operation_with_closed() {
     }));
     assert_eq!(r.e.send(r.now, &Message::new("b")).unwrap_err().code(), "CLOSED");
 }
+
+#[test]
+fn a_method_without_a_handler_is_answered_501_by_the_engine_with_the_reason() {
+    let mut r = Rig::unheard(EngineOptions::new(Identity::new("hub.local", "dev1", None).unwrap()));
+    r.connect();
+    r.e.listen_method("reboot");
+    r.feed(&server_publish("$iothub/methods/POST/dance/?$rid=7", b"{}", None));
+    r.feed(&server_publish("$iothub/methods/POST/reboot/?$rid=8", b"{}", None));
+    let names: Vec<_> = r.events.iter().filter_map(|e| match e {
+        HubEvent::Method { name, .. } => Some(name.clone()),
+        _ => None,
+    }).collect();
+    assert_eq!(names, vec!["reboot".to_string()]);
+    let answer = r.sent.iter().find_map(|o| match o {
+        Out::Publish { topic, payload, .. } if topic == "$iothub/methods/res/501/?$rid=7" => Some(payload.clone()),
+        _ => None,
+    });
+    assert_eq!(answer.as_deref(), Some(br#"{"message":"no handler for method dance"}"#.as_slice()));
+}
+
+#[test]
+fn c2d_and_desired_before_their_handlers_are_held_then_delivered_in_order() {
+    let mut r = Rig::unheard(EngineOptions::new(Identity::new("hub.local", "dev1", None).unwrap()));
+    r.connect();
+    r.feed(&server_publish("devices/dev1/messages/devicebound/%24.mid=a", b"one", Some(11)));
+    r.feed(&server_publish("devices/dev1/messages/devicebound/%24.mid=b", b"two", Some(12)));
+    r.feed(&server_publish("$iothub/twin/PATCH/properties/desired/?$version=2", br#"{"x":1,"$version":2}"#, None));
+    let delivered = |r: &Rig| r.events.iter().filter(|e| matches!(e, HubEvent::Message { .. } | HubEvent::Desired(_))).count();
+    assert_eq!(delivered(&r), 0);
+    // Held, so not acknowledged: the hub still owns them.
+    assert!(!r.sent.iter().any(|o| matches!(o, Out::PubAck(11 | 12))));
+    r.e.listen_messages();
+    r.pump();
+    let bodies: Vec<_> = r.events.iter().filter_map(|e| match e {
+        HubEvent::Message { payload, pkid, .. } => Some((payload.clone(), *pkid)),
+        _ => None,
+    }).collect();
+    assert_eq!(bodies, vec![(b"one".to_vec(), Some(11)), (b"two".to_vec(), Some(12))]);
+    assert_eq!(delivered(&r), 2);
+    r.e.listen_desired();
+    r.pump();
+    assert_eq!(delivered(&r), 3);
+}
+
+#[test]
+fn at_most_max_held_c2d_messages_wait_for_a_handler_and_the_rest_stay_unacknowledged() {
+    let mut r = Rig::unheard(EngineOptions::new(Identity::new("hub.local", "dev1", None).unwrap()));
+    r.connect();
+    for i in 0..(MAX_HELD as u16 + 5) {
+        r.feed(&server_publish("devices/dev1/messages/devicebound/", b"m", Some(i + 1)));
+    }
+    r.e.listen_messages();
+    r.pump();
+    let n = r.events.iter().filter(|e| matches!(e, HubEvent::Message { .. })).count();
+    assert_eq!(n, MAX_HELD);
+    assert!(!r.sent.iter().any(|o| matches!(o, Out::PubAck(_))));
+}
+
+#[test]
+fn without_retry_first_connect_a_failed_first_connection_reports_why_and_closes() {
+    let mut opts = EngineOptions::new(Identity::new("hub.local", "dev1", None).unwrap());
+    opts.retry_first_connect = false;
+    let mut r = Rig::new(opts);
+    r.e.handle_opened(r.now, "SharedAccessSignature se=1".into());
+    r.pump();
+    r.feed(&[0x20, 0x02, 0x00, 0x05]);
+    r.e.handle_closed(r.now, azure_iot_wasm::mqtt::MqttError::Closed);
+    r.pump();
+    assert!(r.e.is_closed());
+    assert_eq!(r.open_requests, 1);
+    let disconnected = r.events.iter().find_map(|e| match e {
+        HubEvent::Disconnected { reason, .. } => Some(*reason),
+        _ => None,
+    });
+    assert_eq!(disconnected, Some("NOT_AUTHORIZED"));
+    assert!(!r.events.iter().any(|e| matches!(e, HubEvent::Reconnecting { .. })));
+    assert_eq!(r.events.last(), Some(&HubEvent::Closed));
+}

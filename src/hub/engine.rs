@@ -21,6 +21,7 @@
 //! Split by concern: inbound routing is in `engine_inbound.rs`, drops, give-up, send expiry and
 //! token renewal in `engine_lifecycle.rs`, the option/action/event types in `engine_types.rs`.
 
+use super::engine_listening::Listening;
 use super::engine_types::{Action, EngineOptions, HubEvent};
 use super::policy::{renew_at_ms, DropReason, OfflineQueue, ReconnectPolicy};
 use super::{
@@ -64,6 +65,9 @@ pub struct HubEngine {
     /// The first connection is announced once its twin GET set the desired baseline, so a
     /// patch made right after `Connected` is always delivered, never folded into the baseline.
     pub(super) announce_after_resync: bool,
+    /// Whether a connection was ever announced: until then a drop ends the client (below).
+    pub(super) ever_connected: bool,
+    pub(super) listening: Listening,
     pub(super) actions: Vec<Action>,
     pub(super) events: Vec<HubEvent>,
 }
@@ -94,6 +98,8 @@ impl HubEngine {
             desired: DesiredTracker::new(),
             renew_at: None,
             announce_after_resync: false,
+            ever_connected: false,
+            listening: Listening::new(),
             actions: Vec::new(),
             events: Vec::new(),
             opts,
@@ -184,7 +190,7 @@ impl HubEngine {
     pub fn handle_timeout(&mut self, now: u64) {
         self.session.handle_timeout(now);
         for token in self.twin.expire(now) {
-            self.twin_finished(token, TwinOutcome::Failed(HubError::Timeout));
+            self.twin_finished(now, token, TwinOutcome::Failed(HubError::Timeout));
         }
         self.expire_sends(now);
         match self.phase {
@@ -356,11 +362,16 @@ impl HubEngine {
         Ok(op)
     }
 
+    pub(super) fn announce_connected(&mut self) {
+        self.ever_connected = true;
+        self.events.push(HubEvent::Connected);
+    }
+
     fn on_ready(&mut self, now: u64) {
         self.phase = Phase::Ready;
         self.policy.on_connected(now);
         if self.desired.has_baseline() {
-            self.events.push(HubEvent::Connected);
+            self.announce_connected();
         } else {
             self.announce_after_resync = true;
         }

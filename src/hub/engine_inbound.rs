@@ -9,21 +9,25 @@ use super::{classify, HubError, Inbound, TwinOutcome};
 impl HubEngine {
     pub(super) fn route(&mut self, now: u64, topic: String, payload: Vec<u8>, pkid: Option<u16>) {
         match classify(&topic) {
-            Some(Inbound::C2d(message)) => self.events.push(HubEvent::Message { pkid, message, payload }),
-            Some(Inbound::Method(m)) => self.events.push(HubEvent::Method {
-                name: m.name,
-                rid: m.rid,
-                payload,
-            }),
+            Some(Inbound::C2d(message)) => self.deliver(now, HubEvent::Message { pkid, message, payload }),
+            Some(Inbound::Method(m)) => self.deliver(
+                now,
+                HubEvent::Method {
+                    name: m.name,
+                    rid: m.rid,
+                    payload,
+                },
+            ),
             Some(Inbound::TwinResponse(r)) => {
                 if let Some((token, outcome)) = self.twin.handle_response(&r, &payload) {
-                    self.twin_finished(token, outcome);
+                    self.twin_finished(now, token, outcome);
                 }
             }
             Some(Inbound::DesiredPatch(version)) => match crate::json::Value::parse(&payload) {
                 Some(patch) => {
-                    let updates = self.desired.handle_patch(version, patch);
-                    self.events.extend(updates.into_iter().map(HubEvent::Desired));
+                    for u in self.desired.handle_patch(version, patch) {
+                        self.deliver(now, HubEvent::Desired(u));
+                    }
                 }
                 None => self.events.push(HubEvent::Error(HubError::InvalidTwinPayload)),
             },
@@ -36,19 +40,20 @@ impl HubEngine {
         }
     }
 
-    pub(super) fn twin_finished(&mut self, token: TwinToken, outcome: TwinOutcome) {
+    pub(super) fn twin_finished(&mut self, now: u64, token: TwinToken, outcome: TwinOutcome) {
         if token == TwinToken::Resync && core::mem::take(&mut self.announce_after_resync) {
-            self.events.push(HubEvent::Connected);
+            self.announce_connected();
         }
         match (token, outcome) {
             (TwinToken::User(op), outcome) => self.events.push(HubEvent::TwinDone { op, outcome }),
-            (TwinToken::Resync, TwinOutcome::Twin(twin)) => {
-                let updates = self.desired.handle_twin(&twin);
-                self.events.extend(updates.into_iter().map(HubEvent::Desired));
-            }
-            (TwinToken::Resync, _) => {
-                let updates = self.desired.abort_resync();
-                self.events.extend(updates.into_iter().map(HubEvent::Desired));
+            (TwinToken::Resync, outcome) => {
+                let updates = match outcome {
+                    TwinOutcome::Twin(twin) => self.desired.handle_twin(&twin),
+                    _ => self.desired.abort_resync(),
+                };
+                for u in updates {
+                    self.deliver(now, HubEvent::Desired(u));
+                }
             }
         }
     }

@@ -1,5 +1,5 @@
-//! The hub engine's connection lifecycle: what happens when a connection drops (back off or
-//! give up), when sends outlive `send_timeout_ms`, and how a token renewal closes the connection
+//! The hub engine's connection lifecycle: what happens when a connection drops (end the client
+//! if it never connected and should not retry, else back off or give up), when sends outlive `send_timeout_ms`, and how a token renewal closes the connection
 //! once in-flight PUBACKs drain and reopens it at once (protocol §2.5: MQTT 3.1.1 cannot
 //! re-authenticate in-band, so a new token means a new connection).
 
@@ -13,6 +13,12 @@ impl HubEngine {
     pub(super) fn dropped(&mut self, now: u64, reason: DropReason, code: &'static str, message: String) {
         self.session.handle_disconnected(now);
         self.events.push(HubEvent::Disconnected { reason: code, message });
+        if !self.ever_connected && !self.opts.retry_first_connect {
+            // The first connection failed: the caller's `connect()` hears why (the
+            // `Disconnected` above) and the client ends, with no retry loop behind its back.
+            self.close(now);
+            return;
+        }
         let jitter = Jitter::Fraction((self.opts.jitter)());
         match self.policy.on_dropped(now, reason, jitter) {
             Reconnect::After { delay_ms, attempt } => {

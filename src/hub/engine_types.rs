@@ -32,6 +32,10 @@ pub struct EngineOptions {
     pub renew_tokens: bool,
     /// The least time between a connection's start and its token renewal (see `renew_at_ms`).
     pub min_renew_interval_ms: u64,
+    /// Whether a failure of the very first connection is retried like a later drop. False
+    /// for a client whose `connect()` must answer with the failure (the JS `IotHubClient`):
+    /// the engine then reports `Disconnected` with the reason and closes, no retry loop.
+    pub retry_first_connect: bool,
     /// A fraction in `[0, 1]` for each backoff, drawn by the driver (`Math.random` on wasm,
     /// a fixed sequence in tests): the engine itself has no random source.
     pub jitter: Box<dyn FnMut() -> f64>,
@@ -54,6 +58,7 @@ impl EngineOptions {
             send_timeout_ms: None,
             renew_tokens: true,
             min_renew_interval_ms: 60_000,
+            retry_first_connect: true,
             jitter: Box::new(|| 0.5),
         }
     }

@@ -11,6 +11,7 @@ mod desired;
 mod engine;
 mod engine_inbound;
 mod engine_lifecycle;
+mod engine_listening;
 mod engine_types;
 mod error;
 mod identity;
@@ -26,12 +27,13 @@ pub use c2d::{c2d_filter, parse_c2d_topic, C2dMessage};
 pub use connection_string::{websocket_url, ConnectionString};
 pub use desired::{merge_diff, merge_patch, DesiredTracker, DesiredUpdate};
 pub use engine::HubEngine;
+pub use engine_listening::{method_error_body, MAX_HELD};
 pub use engine_types::{Action, EngineOptions, HubEvent};
 pub use error::HubError;
 pub use identity::{sas_expiry, Identity, API_VERSION, DEVICE_CLIENT_TYPE};
 pub use methods::{method_response_topic, parse_method_topic, MethodRequest, METHODS_FILTER};
 pub use policy::{renew_at_ms, DropReason, OfflineQueue, Reconnect, ReconnectConfig, ReconnectPolicy};
-pub use properties::{decode_bag, encode_bag, system_key, system_name, Property, SYSTEM_PROPERTIES};
+pub use properties::{decode_bag, device_settable, encode_bag, system_key, system_name, Property, SYSTEM_PROPERTIES};
 pub use telemetry::{telemetry_topic, Message, MAX_MESSAGE_SIZE};
 pub use twin::{
     parse_desired_topic, parse_twin_response_topic, twin_get_topic, twin_patch_topic, TwinResponse,

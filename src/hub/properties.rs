@@ -56,6 +56,12 @@ pub const SYSTEM_PROPERTIES: &[(&str, &str)] = &[
     ("$.to", "to"),
 ];
 
+/// The system properties a device may set on telemetry: all of the above but `to`, which only
+/// the hub sets (on cloud-to-device messages).
+pub fn device_settable() -> &'static [(&'static str, &'static str)] {
+    &SYSTEM_PROPERTIES[..SYSTEM_PROPERTIES.len() - 1]
+}
+
 /// The JS-facing name of a system property key (`$.mid` → `messageId`), if known.
 pub fn system_name(key: &str) -> Option<&'static str> {
     SYSTEM_PROPERTIES.iter().find(|(k, _)| *k == key).map(|(_, n)| *n)

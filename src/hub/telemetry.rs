@@ -37,6 +37,18 @@ impl Message {
         self
     }
 
+    /// For a body the caller gave as a JSON value: content type and encoding default to
+    /// `application/json` and `utf-8` (what IoT Hub message routing needs to read the body as
+    /// JSON, protocol §5.4), unless the caller set them.
+    pub fn with_json_defaults(mut self) -> Message {
+        for (key, value) in [("$.ct", "application/json"), ("$.ce", "utf-8")] {
+            if !self.system.iter().any(|(k, _)| k == key) {
+                self = self.with_system(key, value);
+            }
+        }
+        self
+    }
+
     pub fn with_property(mut self, name: &str, value: &str) -> Message {
         self.properties.push((name.to_string(), value.to_string()));
         self

@@ -216,10 +216,8 @@ impl IotHubClient {
     pub fn on_message(&self, handler: &MessageHandler) -> Result<(), JsValue> {
         let f = arg_fn(handler, "handler")?;
         self.inner.post(move |i, _| {
-            i.handlers.message = Some(f.clone());
-            let held: Vec<_> = i.held_messages.drain(..).collect();
-            i.calls
-                .extend(held.into_iter().map(|(pkid, m)| Call::Message(f.clone(), pkid, m)));
+            i.handlers.message = Some(f);
+            i.engine.listen_messages();
         });
         Ok(())
     }
@@ -230,9 +228,8 @@ impl IotHubClient {
     pub fn on_desired_properties_update(&self, handler: &DesiredHandler) -> Result<(), JsValue> {
         let f = arg_fn(handler, "handler")?;
         self.inner.post(move |i, _| {
-            i.handlers.desired = Some(f.clone());
-            let held: Vec<_> = i.held_desired.drain(..).collect();
-            i.calls.extend(held.into_iter().map(|(p, v)| Call::Invoke(f.clone(), p, v)));
+            i.handlers.desired = Some(f);
+            i.engine.listen_desired();
         });
         Ok(())
     }
@@ -251,6 +248,7 @@ impl IotHubClient {
             return Err(super::js::invalid_argument("name", "a method name or '*'"));
         }
         self.inner.post(move |i, _| {
+            i.engine.listen_method(&name);
             i.handlers.methods.retain(|(n, _)| *n != name);
             i.handlers.methods.push((name, f));
         });

@@ -9,7 +9,6 @@
 //! timers and tasks hold a `Weak` and the socket `epoch`, so news from a replaced socket is
 //! ignored.
 
-use std::collections::VecDeque;
 use std::rc::Weak;
 
 use js_sys::{Function, Promise};
@@ -23,11 +22,8 @@ pub(crate) use super::js::now_ms_u64 as now;
 use super::js::{get_str, object, set, spawn};
 use super::mailbox::{Alarm, Driven, Effects, Mailbox};
 use super::mqtt_socket::{Socket, SocketEvent, SocketFactory};
-use crate::hub::{Action, HubEngine, HubError, HubEvent, TwinOutcome};
+use crate::hub::{method_error_body, Action, HubEngine, HubError, HubEvent, TwinOutcome};
 use crate::mqtt::MqttError;
-
-/// Messages and desired patches held until the application registers a handler.
-const MAX_HELD: usize = 1000;
 
 pub(crate) type Waiter = (Function, Function);
 
@@ -68,10 +64,7 @@ pub(crate) struct Inner {
     pub waiters: Vec<(u64, Waiter)>,
     pub connect_waiter: Option<Waiter>,
     pub close_waiters: Vec<Function>,
-    ever_connected: bool,
     pub handlers: Handlers,
-    pub held_messages: VecDeque<(Option<u16>, JsValue)>,
-    pub held_desired: VecDeque<(JsValue, JsValue)>,
 }
 
 /// The hub client's shared state and inbox.
@@ -110,10 +103,7 @@ impl Inner {
             waiters: Vec::new(),
             connect_waiter: None,
             close_waiters: Vec::new(),
-            ever_connected: false,
             handlers: Handlers::default(),
-            held_messages: VecDeque::new(),
-            held_desired: VecDeque::new(),
         }
     }
 
@@ -144,7 +134,6 @@ impl Inner {
     fn dispatch(&mut self, ev: HubEvent) {
         match ev {
             HubEvent::Connected => {
-                self.ever_connected = true;
                 if let Some((resolve, _)) = self.connect_waiter.take() {
                     self.calls.push(Call::Settle(resolve, JsValue::UNDEFINED));
                 }
@@ -152,12 +141,9 @@ impl Inner {
             }
             HubEvent::Disconnected { reason, message } => {
                 let err = js_error(reason, &message);
-                if !self.ever_connected {
-                    // The first connection failed: `connect()` rejects with why, no retry loop.
-                    if let Some((_, reject)) = self.connect_waiter.take() {
-                        self.calls.push(Call::Settle(reject, err.clone()));
-                    }
-                    self.engine.close(now());
+                // The first connection failed (the engine closes after it): `connect()` says why.
+                if let Some((_, reject)) = self.connect_waiter.take() {
+                    self.calls.push(Call::Settle(reject, err.clone()));
                 }
                 let info = object();
                 set(&info, "code", &JsValue::from_str(reason));
@@ -188,26 +174,16 @@ impl Inner {
                     });
                 }
             }
+            // The engine reports these only once their handler is set (it holds them until then).
             HubEvent::Message { pkid, message, payload } => {
-                let msg = c2d_to_js(&message, &payload);
-                match &self.handlers.message {
-                    Some(h) => self.calls.push(Call::Message(h.clone(), pkid, msg)),
-                    // Not acked: if it falls off the end the hub redelivers it after a reconnect.
-                    None if self.held_messages.len() < MAX_HELD => self.held_messages.push_back((pkid, msg)),
-                    None => {}
+                if let Some(h) = &self.handlers.message {
+                    self.calls.push(Call::Message(h.clone(), pkid, c2d_to_js(&message, &payload)));
                 }
             }
             HubEvent::Desired(u) => {
-                let version = u.version.map(|v| JsValue::from_f64(v as f64)).unwrap_or(JsValue::NULL);
-                let patch = json_to_js(&u.patch);
-                match &self.handlers.desired {
-                    Some(h) => self.calls.push(Call::Invoke(h.clone(), patch, version)),
-                    None => {
-                        if self.held_desired.len() >= MAX_HELD {
-                            self.held_desired.pop_front();
-                        }
-                        self.held_desired.push_back((patch, version));
-                    }
+                if let Some(h) = &self.handlers.desired {
+                    let version = u.version.map(|v| JsValue::from_f64(v as f64)).unwrap_or(JsValue::NULL);
+                    self.calls.push(Call::Invoke(h.clone(), json_to_js(&u.patch), version));
                 }
             }
             HubEvent::Method { name, rid, payload } => {
@@ -218,18 +194,13 @@ impl Inner {
                     .find(|(n, _)| *n == name)
                     .or_else(|| self.handlers.methods.iter().find(|(n, _)| n == "*"))
                     .map(|(_, f)| f.clone());
-                match handler {
-                    Some(h) => {
-                        let req = object();
-                        set(&req, "methodName", &JsValue::from_str(&name));
-                        set(&req, "requestId", &JsValue::from_str(&rid));
-                        set(&req, "payload", &super::hub_message::payload_to_js(&payload));
-                        self.calls.push(Call::Method(h, rid, req));
-                    }
-                    None => {
-                        let body = message_json(&format!("no handler for method {name}"));
-                        self.engine.respond_method(now(), &rid, 501, body.as_bytes());
-                    }
+                // The engine answers a method nobody listens to (501) before it gets here.
+                if let Some(h) = handler {
+                    let req = object();
+                    set(&req, "methodName", &JsValue::from_str(&name));
+                    set(&req, "requestId", &JsValue::from_str(&rid));
+                    set(&req, "payload", &super::hub_message::payload_to_js(&payload));
+                    self.calls.push(Call::Method(h, rid, req));
                 }
             }
             HubEvent::Error(e) => self.emit("error", hub_js_error(&e)),
@@ -387,7 +358,7 @@ fn run(me: &Weak<Hub>, call: Call) {
                         let msg = get_str(&e, "message")
                             .or_else(|| e.as_string())
                             .unwrap_or_else(|| "handler failed".into());
-                        (500, message_json(&msg).into_bytes())
+                        (500, method_error_body(&msg))
                     }
                 };
                 if let Some(rc) = me.upgrade() {
@@ -413,9 +384,3 @@ fn report_handler_error(me: &Weak<Hub>, e: JsValue) {
     rc.post(move |i, _| i.emit("error", err));
 }
 
-/// `{"message":"…"}`, the body of a method answer the library writes itself.
-fn message_json(msg: &str) -> String {
-    let mut m = crate::json::Map::new();
-    m.insert("message".into(), msg.into());
-    crate::json::Value::Object(m).to_string()
-}

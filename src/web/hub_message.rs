@@ -6,7 +6,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use super::error::js_error;
 use super::js::{get, object, set};
-use crate::hub::{system_key, system_name, C2dMessage, Message};
+use crate::hub::{device_settable, system_name, C2dMessage, Message};
 
 /// `body`: a string (UTF-8), a Uint8Array / ArrayBuffer / typed array (bytes as given), or any
 /// JSON-able value (stringified; content type and encoding then default to JSON, UTF-8).
@@ -28,17 +28,7 @@ pub fn to_message(body: &JsValue, options: &JsValue) -> Result<Message, JsValue>
         (text.into_bytes(), true)
     };
     let mut msg = Message::new(bytes);
-    for name in [
-        "messageId",
-        "correlationId",
-        "userId",
-        "contentType",
-        "contentEncoding",
-        "expiryTimeUtc",
-        "creationTimeUtc",
-        "componentName",
-        "outputName",
-    ] {
+    for (key, name) in device_settable() {
         let v = get(options, name);
         if v.is_undefined() || v.is_null() {
             continue;
@@ -46,17 +36,10 @@ pub fn to_message(body: &JsValue, options: &JsValue) -> Result<Message, JsValue>
         let v = v
             .as_string()
             .ok_or_else(|| js_error("INVALID_PROPERTY", &format!("{name} must be a string")))?;
-        if let Some(key) = system_key(name) {
-            msg = msg.with_system(key, &v);
-        }
+        msg = msg.with_system(key, &v);
     }
     if is_json {
-        if !msg.system.iter().any(|(k, _)| k == "$.ct") {
-            msg = msg.with_system("$.ct", "application/json");
-        }
-        if !msg.system.iter().any(|(k, _)| k == "$.ce") {
-            msg = msg.with_system("$.ce", "utf-8");
-        }
+        msg = msg.with_json_defaults();
     }
     let props = get(options, "properties");
     if props.is_object() {

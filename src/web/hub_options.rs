@@ -118,6 +118,8 @@ pub fn parse(o: &JsValue) -> Result<HubOptions, JsValue> {
     engine.send_timeout_ms = whole_number(o, "sendTimeoutMs", 100, 86_400_000)?;
     let token_ttl_secs = number(o, "tokenTtlSeconds", 3600, 5, 365 * 24 * 3600)?;
     engine.renew_tokens = renew_tokens;
+    // `connect()` answers with the first connection's failure instead of retrying it.
+    engine.retry_first_connect = false;
     // Renew no more often than once a minute, or at 80% of a shorter TTL (test set-ups).
     engine.min_renew_interval_ms = (token_ttl_secs * 800).min(60_000);
     Ok(HubOptions {

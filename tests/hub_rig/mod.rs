@@ -137,7 +137,17 @@ pub struct Rig {
 }
 
 impl Rig {
+    /// An engine whose application listens to everything (C2D, desired, any method); a test
+    /// of what happens before a handler exists uses `unheard`.
     pub fn new(opts: EngineOptions) -> Rig {
+        let mut r = Rig::unheard(opts);
+        r.e.listen_messages();
+        r.e.listen_desired();
+        r.e.listen_method("*");
+        r
+    }
+
+    pub fn unheard(opts: EngineOptions) -> Rig {
         let mut r = Rig {
             e: HubEngine::new(opts),
             now: 1_000_000,
