@@ -75,7 +75,7 @@ test('in Chromium: C2D, twin and a direct method round trip, with tokens from ge
   await api(emu, 'PATCH', `/twins/${deviceId}/desired`, { color: 'blue' });
   await api(emu, 'POST', `/devices/${deviceId}/messages`, { body: 'to the page', properties: { p: '1' } });
   const out = await run;
-  assert.ok(out.version >= 1);
+  assert.equal(out.version, 2, 'the first reported patch of a new twin (protocol.md §5.6)');
   assert.equal(out.patch.color, 'blue');
   assert.deepEqual(out.msg, { text: 'to the page', props: { p: '1' } });
   assert.deepEqual(out.asked, [`${emu.hubHostname}/devices/${deviceId}`]);

@@ -1,8 +1,10 @@
 // The MQTT client core and WebSocket transport against a real broker (Debian's mosquitto),
 // from Node with the `ws` package injected: connect, subscribe, publish QoS 0 and 1 to
-// ourselves, keep-alive across several periods, the in-flight window, and typed errors.
+// ourselves, keep-alive across several periods, the in-flight window, and typed errors (a
+// refused handshake, and a silent loopback server for the connect timeout).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import WebSocket from 'ws';
 import * as lib from 'azure-iot-wasm';
 import { startMosquitto } from '../support/mosquitto.mjs';
@@ -138,12 +140,33 @@ test('a closed port fails connect with SOCKET_ERROR', async () => {
   assert.equal(c.connected, false);
 });
 
-test('a plain-MQTT port that never answers the WebSocket handshake times out', async () => {
+test("mosquitto's plain-MQTT port closes on the WebSocket handshake: connect fails with SOCKET_ERROR", async () => {
   const c = new lib.MqttClient();
   await assert.rejects(
-    c.connect(`ws://127.0.0.1:${broker.mqttPort}`, { clientId: 'x', WebSocket, connectTimeout: 500 }),
-    (e) => e.code === 'CONNECT_TIMEOUT' || e.code === 'SOCKET_ERROR',
+    c.connect(`ws://127.0.0.1:${broker.mqttPort}`, { clientId: 'x', WebSocket, connectTimeout: 5000 }),
+    (e) => e.code === 'SOCKET_ERROR',
   );
+  assert.equal(c.connected, false);
+});
+
+test('a server that accepts the connection but never answers the WebSocket handshake times out with CONNECT_TIMEOUT', async () => {
+  // The one peer for this case is a silent one: it takes the TCP connection and says nothing.
+  const held = [];
+  const silent = createServer((s) => held.push(s));
+  await new Promise((r) => silent.listen(0, '127.0.0.1', r));
+  try {
+    const c = new lib.MqttClient();
+    const t0 = Date.now();
+    await assert.rejects(
+      c.connect(`ws://127.0.0.1:${silent.address().port}`, { clientId: 'x', WebSocket, connectTimeout: 500 }),
+      (e) => e.code === 'CONNECT_TIMEOUT',
+    );
+    assert.ok(Date.now() - t0 >= 450, 'it waited for the timeout, not for an error');
+    assert.equal(held.length, 1, 'the TCP connection was made');
+  } finally {
+    for (const s of held) s.destroy();
+    await new Promise((r) => silent.close(r));
+  }
 });
 
 test('bad arguments are typed errors, not crashes', async () => {

@@ -23,6 +23,7 @@ after(async () => {
   await emu?.stop();
 });
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const fast = { retry: { baseMs: 50, capMs: 500, floorMs: 50, throttleFloorMs: 100 } };
 
 async function injectDpsFault(status, count, retryAfter = 1) {
@@ -96,7 +97,20 @@ for (const transport of ['https', 'mqtt-ws']) {
     const statuses = [];
     await assert.rejects(
       lib.provision({ ...base(), registrationId: individual.registrationId, symmetricKey: individual.secondaryKey.replace(/^..../, 'AAAA'), onStatus: (s) => statuses.push(s.status) }),
-      (e) => e.code === 'DPS_UNAUTHORIZED' && e.status === 401 && (transport === 'mqtt-ws' || (e.errorCode === 401002 && typeof e.trackingId === 'string')),
+      (e) => {
+        assert.equal(e.code, 'DPS_UNAUTHORIZED');
+        assert.equal(e.status, 401);
+        if (transport === 'https') {
+          assert.equal(e.errorCode, 401002);
+          assert.match(e.trackingId, UUID);
+        } else {
+          // Over MQTT the refusal is CONNACK 5, which carries no error document (protocol.md §3, §5.1).
+          assert.equal(e.errorCode, undefined);
+          assert.equal(e.trackingId, undefined);
+          assert.match(e.message, /return code 5/);
+        }
+        return true;
+      },
     );
     assert.deepEqual(statuses, ['registering']);
   });
@@ -117,7 +131,7 @@ for (const transport of ['https', 'mqtt-ws']) {
     await injectDpsFault(429, 3);
     await assert.rejects(
       lib.provision({ ...base(), registrationId: individual.registrationId, symmetricKey: individual.primaryKey, retry: { ...fast.retry, maxRetries: 2 } }),
-      (e) => e.code === 'DPS_THROTTLED_GAVE_UP' && e.status === 429,
+      (e) => e.code === 'DPS_THROTTLED_GAVE_UP' && e.status === 429 && e.errorCode === 429001 && UUID.test(e.trackingId),
     );
   });
 }
@@ -129,12 +143,19 @@ test('https: an unknown ID scope fails with DPS_NOT_FOUND', async () => {
   );
 });
 
-test('mqtt-ws: without a WebSocket in Node 20 the error says so', async () => {
-  if (globalThis.WebSocket) return; // Node 22+ has one
-  await assert.rejects(
-    lib.provision({ idScope: emu.idScope, endpoint: emu.httpUrl, transport: 'mqtt-ws', registrationId: individual.registrationId, symmetricKey: individual.primaryKey, retry: { maxRetries: 0 } }),
-    (e) => e.code === 'NETWORK' && /WebSocket/.test(e.message),
-  );
+test('mqtt-ws: with no WebSocket global and none passed, the error says so', async () => {
+  // Node 20 has no global WebSocket; Node 22 has one, taken away here for the duration.
+  const had = Object.getOwnPropertyDescriptor(globalThis, 'WebSocket');
+  delete globalThis.WebSocket;
+  try {
+    assert.equal(globalThis.WebSocket, undefined);
+    await assert.rejects(
+      lib.provision({ idScope: emu.idScope, endpoint: emu.httpUrl, transport: 'mqtt-ws', registrationId: individual.registrationId, symmetricKey: individual.primaryKey, retry: { maxRetries: 0 } }),
+      (e) => e.code === 'NETWORK' && /WebSocket/.test(e.message),
+    );
+  } finally {
+    if (had) Object.defineProperty(globalThis, 'WebSocket', had);
+  }
 });
 
 test('mqtt-ws: createWebSocket may return a Promise of a socket', async () => {

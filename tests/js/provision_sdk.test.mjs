@@ -56,6 +56,11 @@ after(async () => {
   await emu?.stop();
 });
 
+/** The emulator's record of a registration's latest state (`GET /service/registrations`). */
+async function registrationRecord(registrationId) {
+  return (await (await emu.service('/registrations')).json()).find((r) => r.registrationId === registrationId);
+}
+
 // Fields that describe the assignment (timestamps and etag change with every registration).
 const assignment = (r) => ({ registrationId: r.registrationId, deviceId: r.deviceId, assignedHub: r.assignedHub, status: r.status, substatus: r.substatus });
 
@@ -70,13 +75,18 @@ for (const kind of ['individual', 'group']) {
       : createHmac('sha256', Buffer.from(group.primaryKey, 'base64')).update(registrationId).digest('base64');
     const sdk = await run(SDK, 'commonjs', [emu.hubHostname, emu.idScope, registrationId, key], emu.caPath);
     assert.ok(!sdk.failed, `SDK failed:\n${sdk.failed}\n${emu.logs()}`);
+    const sdkRecord = await registrationRecord(registrationId);
     const ours = await run(OURS, 'module', [`https://${emu.hubHostname}:443`, emu.idScope, registrationId, key], emu.caPath);
     assert.ok(!ours.failed, `library failed:\n${ours.failed}\n${emu.logs()}`);
     assert.deepEqual(assignment(ours), assignment(sdk));
     assert.equal(ours.deviceId, kind === 'individual' ? 'python-device-008' : registrationId);
     assert.equal(ours.status, 'assigned');
+    // Each side's timestamps and etag are the emulator's record of that registration, to the
+    // letter (the record is read right after each side registers).
     for (const k of ['createdDateTimeUtc', 'lastUpdatedDateTimeUtc', 'etag']) {
-      assert.equal(typeof ours[k], typeof sdk[k], k);
+      assert.equal(sdk[k], sdkRecord[k], `SDK ${k}`);
+      assert.equal(ours[k], (await registrationRecord(registrationId))[k], `library ${k}`);
     }
+    assert.notEqual(sdk.etag, ours.etag, 'each registration has its own etag');
   });
 }

@@ -106,7 +106,9 @@ await waitFor('c2d completed', async () => (await api('GET', `/devices/${regId}/
 step('c2d');
 
 const twin = await client.getTwin();
-assert.equal(typeof twin.properties.desired.$version, 'number');
+// A new device's twin: both sections empty at $version 1 (protocol.md §5.6).
+assert.equal(twin.properties.desired.$version, 1);
+assert.equal(twin.properties.reported.$version, 1);
 step('twin-get');
 
 await new Promise((res, rej) => twin.properties.reported.update({ firmware: '1.2.3', nested: { a: 1 } }, (e) => (e ? rej(e) : res())));
