@@ -3,9 +3,9 @@
 #![cfg(target_arch = "wasm32")]
 
 use azure_iot_wasm::mqtt::{MqttError, QoS, SessionOptions};
-use azure_iot_wasm::web::mqtt_driver::MqttDriver;
-use azure_iot_wasm::web::mqtt_socket::SocketFactory;
-use azure_iot_wasm::web::timer::within;
+use azure_iot_wasm::web::io::mqtt_driver::MqttDriver;
+use azure_iot_wasm::web::io::socket::SocketFactory;
+use azure_iot_wasm::web::io::timer::within;
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::future_to_promise;

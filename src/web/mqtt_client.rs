@@ -20,18 +20,11 @@ use js_sys::{Array, ArrayBuffer, Function, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::error::{js_error, js_service_error, ServiceDetails};
-use super::js::{arg_fn, arg_options, arg_str, get_bool, get_f64, get_str, object, set, whole_number};
-use super::mqtt_driver::{DriverEvent, MqttDriver};
-use super::mqtt_socket::SocketFactory;
+use crate::web::io::error::js_error;
+use crate::web::io::js::{arg_fn, arg_options, arg_str, get_bool, get_f64, get_str, object, set, whole_number};
+use crate::web::io::mqtt_driver::{DriverEvent, MqttDriver};
+use crate::web::io::socket::SocketFactory;
 use crate::mqtt::{MqttError, QoS, SessionOptions};
-
-impl From<MqttError> for JsValue {
-    fn from(e: MqttError) -> JsValue {
-        let details = ServiceDetails { status: e.status(), ..Default::default() };
-        js_service_error(e.code(), &e.to_string(), &details)
-    }
-}
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_MQTT: &'static str = r#"

@@ -1,7 +1,7 @@
 // Shared by web_auth_browser.rs and web_auth_node.rs (included, so each runtime runs the same
 // cases): every vector of tests/vectors/sas.json through the JS facade, and bad input.
 
-use azure_iot_wasm::web::auth::{derive_device_key, generate_sas_token, SasTokenOptions};
+use azure_iot_wasm::web::keys::{generate_sas_token, SasTokenOptions};
 use js_sys::{Object, Reflect};
 use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
@@ -17,6 +17,11 @@ fn opts(pairs: &[(&str, JsValue)]) -> SasTokenOptions {
         Reflect::set(&o, &JsValue::from_str(k), v).unwrap();
     }
     o.unchecked_into()
+}
+
+/// `deriveDeviceKey` as JS calls it: any JS values.
+fn derive_device_key(key: impl Into<JsValue>, id: impl Into<JsValue>) -> Result<String, JsValue> {
+    azure_iot_wasm::web::keys::derive_device_key(key.into(), id.into())
 }
 
 fn code_of(err: JsValue) -> String {
@@ -95,4 +100,12 @@ fn ttl_seconds_counts_from_the_js_clock() {
     let se: f64 = token.split("&se=").nth(1).unwrap().parse().unwrap();
     let now = (js_sys::Date::now() / 1000.0).floor();
     assert!(se >= now + 59.0 && se <= now + 61.0, "se {se} is about now+60 ({now})");
+}
+
+#[wasm_bindgen_test]
+fn a_non_string_argument_is_invalid_argument_not_a_trap() {
+    assert_eq!(code_of(derive_device_key(12345.0, "dev").unwrap_err()), "INVALID_ARGUMENT");
+    assert_eq!(code_of(derive_device_key(JsValue::UNDEFINED, "dev").unwrap_err()), "INVALID_ARGUMENT");
+    assert_eq!(code_of(derive_device_key("cGFzc3dvcmQ=", JsValue::NULL).unwrap_err()), "INVALID_ARGUMENT");
+    assert!(derive_device_key("cGFzc3dvcmQ=", "dev").is_ok());
 }

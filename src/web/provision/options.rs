@@ -6,10 +6,10 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use super::error::js_error;
-use super::js::{get, get_fn, get_str};
-use super::mqtt_socket::SocketFactory;
-use super::timer::Signal;
+use crate::web::io::error::{js_error, to_js};
+use crate::web::io::js::{get, get_fn, get_str};
+use crate::web::io::socket::SocketFactory;
+use crate::web::io::timer::Signal;
 use crate::auth;
 use crate::dps::tokens::TokenCache;
 use crate::dps::{Endpoint, Policy, Registration, DEFAULT_API_VERSION, DEFAULT_ENDPOINT, DEFAULT_MQTT_API_VERSION};
@@ -110,18 +110,18 @@ pub fn read(o: &JsValue) -> Result<Options, JsValue> {
     let registration_id = get_str(o, "registrationId")
         .ok_or_else(|| js_error("INVALID_REGISTRATION_ID", "registrationId must be a string"))?;
     let mut registration =
-        Registration::new(&id_scope, &registration_id).map_err(|e| js_error(e.code(), &e.to_string()))?;
+        Registration::new(&id_scope, &registration_id).map_err(|e| to_js(&e))?;
     let payload = get(o, "payload");
     if !payload.is_undefined() && !payload.is_null() {
         let json = js_sys::JSON::stringify(&payload)
             .ok()
             .and_then(|s| s.as_string())
             .ok_or_else(|| invalid("payload must be a JSON object"))?;
-        registration = registration.with_payload_json(&json).map_err(|e| js_error(e.code(), &e.to_string()))?;
+        registration = registration.with_payload_json(&json).map_err(|e| to_js(&e))?;
     }
 
     let endpoint = Endpoint::parse(&opt_str(o, "endpoint")?.unwrap_or_else(|| DEFAULT_ENDPOINT.into()))
-        .map_err(|e| js_error(e.code(), &e.to_string()))?;
+        .map_err(|e| to_js(&e))?;
     let transport = match opt_str(o, "transport")?.as_deref() {
         None | Some("https") | Some("http") | Some("rest") => Transport::Https,
         Some("mqtt-ws") | Some("mqtt") | Some("wss") => Transport::MqttWs,
@@ -213,10 +213,10 @@ impl Tokens {
                         &JsValue::from_str(&self.resource_uri),
                         &JsValue::from_f64(expires_at as f64),
                     )
-                    .map_err(|e| failed(super::provision_io::error_message(&e)))?;
+                    .map_err(|e| failed(crate::web::io::fetch::error_message(&e)))?;
                 let v = JsFuture::from(Promise::resolve(&v))
                     .await
-                    .map_err(|e| failed(super::provision_io::error_message(&e)))?;
+                    .map_err(|e| failed(crate::web::io::fetch::error_message(&e)))?;
                 match v.as_string() {
                     Some(s) if !s.trim().is_empty() => s,
                     _ => return Err(failed("it must return a SAS token string".into())),

@@ -13,8 +13,8 @@ use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use super::js::{call_method, get, get_f64, get_str, set};
-use super::timer::{race, Raced, Signal};
+use crate::web::io::js::{call_method, get, get_f64, get_str, set};
+use crate::web::io::timer::{race, Raced, Signal};
 use crate::dps::rest::HttpRequest;
 
 #[wasm_bindgen]

@@ -14,9 +14,9 @@ use std::cell::{Cell, Ref, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
-use super::js::now_ms_u64;
-use super::mqtt_socket::{send_raw, JsSocket, Socket, SocketEvent};
-use super::timer::Timeout;
+use crate::web::io::js::now_ms_u64;
+use crate::web::io::socket::{send_raw, JsSocket, Socket, SocketEvent};
+use crate::web::io::timer::Timeout;
 use crate::mqtt::MqttError;
 
 /// What a driver's state implements to run on a `Mailbox`.

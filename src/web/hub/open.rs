@@ -12,12 +12,13 @@ use std::rc::Weak;
 use js_sys::Promise;
 use wasm_bindgen::JsValue;
 
-use super::hub_driver::{now, Hub, Inner};
-use super::hub_options::Credential;
-use super::js::get_str;
-use super::mailbox::socket_listener;
-use super::mqtt_socket::{Socket, SocketEvent};
-use super::timer::within;
+use crate::web::hub::state::{Hub, Inner};
+use crate::web::io::js::now_ms_u64 as now;
+use crate::web::hub::options::Credential;
+use crate::web::io::js::get_str;
+use crate::web::io::mailbox::socket_listener;
+use crate::web::io::socket::{Socket, SocketEvent};
+use crate::web::io::timer::within;
 use crate::mqtt::MqttError;
 
 /// Gets a token, opens the socket and attaches it, then posts the result; the engine hears
@@ -136,7 +137,7 @@ pub(crate) fn on_socket_event(i: &mut Inner, epoch: u32, ev: SocketEvent) {
             let opening = i.pending_token.is_some();
             i.drop_socket();
             if opening {
-                i.engine.handle_open_failed(now(), super::mqtt_socket::closed_before_open(code));
+                i.engine.handle_open_failed(now(), crate::web::io::socket::closed_before_open(code));
             } else {
                 i.engine.handle_closed(now(), MqttError::ConnectionLost { code, reason });
             }

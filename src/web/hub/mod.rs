@@ -1,6 +1,15 @@
 //! The JS class `IotHubClient`: an IoT Hub device (or module) client over MQTT-over-WebSocket.
 //! Thin: options in, Promises and events out; the engine (`hub::HubEngine`) decides, the
-//! driver (`hub_driver`) does the I/O.
+//! driver (`driver`, opening sockets in `open`, calling handlers in `calls`, over the state in
+//! `state`) does the I/O; `options` reads the connect
+//! options and `message` converts messages and twin JSON.
+
+mod calls;
+pub mod driver;
+pub mod message;
+pub mod open;
+pub mod options;
+pub mod state;
 
 use std::rc::Rc;
 
@@ -8,11 +17,12 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use super::error::js_error;
-use super::hub_driver::{hub_js_error, now, Call, Hub, Inner};
-use super::hub_message::{js_to_json, to_message};
-use super::hub_options;
-use super::js::{arg_fn, arg_options, arg_str};
+use crate::web::io::error::js_error;
+use crate::web::hub::state::{Call, Hub, Inner};
+use crate::web::io::error::to_js;
+use crate::web::io::js::now_ms_u64 as now;
+use crate::web::hub::message::{js_to_json, to_message};
+use crate::web::io::js::{arg_fn, arg_options, arg_str};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_HUB: &'static str = r#"
@@ -149,7 +159,7 @@ impl IotHubClient {
     /// Connects; resolves once connected and subscribed, rejects with the reason the first
     /// attempt failed (later drops are retried with backoff and reported as events).
     pub async fn connect(options: &IotHubClientOptions) -> Result<IotHubClient, JsValue> {
-        let opts = hub_options::parse(options.as_ref())?;
+        let opts = options::parse(options.as_ref())?;
         let inner = Hub::new(Inner::new(opts));
         let (p, res, rej) = deferred();
         inner.post(move |i, _| {
@@ -171,9 +181,9 @@ impl IotHubClient {
         let o = if options.is_object() {
             js_sys::Object::assign(&js_sys::Object::new(), options.unchecked_ref()).into()
         } else {
-            super::js::object()
+            crate::web::io::js::object()
         };
-        super::js::set(&o, "connectionString", &JsValue::from_str(&cs));
+        crate::web::io::js::set(&o, "connectionString", &JsValue::from_str(&cs));
         IotHubClient::connect(o.unchecked_ref()).await
     }
 
@@ -245,7 +255,7 @@ impl IotHubClient {
     ) -> Result<(), JsValue> {
         let (name, f) = (arg_str(&name, "name")?, arg_fn(handler, "handler")?);
         if name.is_empty() {
-            return Err(super::js::invalid_argument("name", "a method name or '*'"));
+            return Err(crate::web::io::js::invalid_argument("name", "a method name or '*'"));
         }
         self.inner.post(move |i, _| {
             i.engine.listen_method(&name);
@@ -296,7 +306,7 @@ impl IotHubClient {
 fn event_name(v: &JsValue) -> Result<String, JsValue> {
     match v.as_string() {
         Some(n) if EVENT_NAMES.contains(&n.as_str()) => Ok(n),
-        _ => Err(super::js::invalid_argument("event", "'connected', 'disconnected', 'reconnecting', 'error' or 'closed'")),
+        _ => Err(crate::web::io::js::invalid_argument("event", "'connected', 'disconnected', 'reconnecting', 'error' or 'closed'")),
     }
 }
 
@@ -308,7 +318,7 @@ impl IotHubClient {
         let (p, res, rej) = deferred();
         self.inner.post(move |i, _| match f(i) {
             Ok(op) => i.waiters.push((op, (res, rej))),
-            Err(e) => i.calls.push(Call::Settle(rej, hub_js_error(&e))),
+            Err(e) => i.calls.push(Call::Settle(rej, to_js(&e))),
         });
         p
     }

@@ -3,8 +3,8 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::error::js_error;
-use super::js::{arg_str, get, get_str, now_ms, positive_integer};
+use crate::web::io::error::js_error;
+use crate::web::io::js::{arg_str, get, get_str, now_ms, positive_integer};
 use crate::auth;
 
 #[wasm_bindgen(typescript_custom_section)]

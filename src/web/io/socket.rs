@@ -16,8 +16,8 @@ use std::rc::Rc;
 use js_sys::{Array, ArrayBuffer, Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
-use super::js::{get, get_f64, get_fn, get_str, set};
-use super::timer::within;
+use crate::web::io::js::{get, get_f64, get_fn, get_str, set};
+use crate::web::io::timer::within;
 use crate::mqtt::MqttError;
 
 #[wasm_bindgen]

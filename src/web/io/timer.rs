@@ -14,7 +14,7 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use super::js::{call_method, get_bool, get_fn};
+use crate::web::io::js::{call_method, get_bool, get_fn};
 
 #[wasm_bindgen]
 extern "C" {

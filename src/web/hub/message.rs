@@ -4,8 +4,8 @@
 use js_sys::{ArrayBuffer, Object, Uint8Array, JSON};
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::error::js_error;
-use super::js::{get, object, set};
+use crate::web::io::error::js_error;
+use crate::web::io::js::{get, object, set};
 use crate::hub::{device_settable, system_name, C2dMessage, Message};
 
 /// `body`: a string (UTF-8), a Uint8Array / ArrayBuffer / typed array (bytes as given), or any

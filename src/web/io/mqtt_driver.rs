@@ -30,10 +30,10 @@
 use std::future::Future;
 use std::rc::{Rc, Weak};
 
-use super::js::{now_ms_u64 as now, spawn};
-use super::mailbox::{socket_listener, Alarm, Driven, Effects, Mailbox};
-use super::mqtt_oneshot::{channel, Sender};
-use super::mqtt_socket::{resolve_socket, JsSocket, Opening, Socket, SocketEvent, SocketFactory};
+use crate::web::io::js::{now_ms_u64 as now, spawn};
+use crate::web::io::mailbox::{socket_listener, Alarm, Driven, Effects, Mailbox};
+use crate::web::io::oneshot::{channel, Sender};
+use crate::web::io::socket::{resolve_socket, JsSocket, Opening, Socket, SocketEvent, SocketFactory};
 use crate::mqtt::{Event, MqttError, Publish, QoS, Session, SessionOptions, SubAckReturn};
 
 /// What the driver tells its owner.
@@ -401,7 +401,7 @@ impl Driven for Inner {
                 let err = if self.opened {
                     MqttError::ConnectionLost { code, reason }
                 } else {
-                    super::mqtt_socket::closed_before_open(code)
+                    crate::web::io::socket::closed_before_open(code)
                 };
                 self.fail(err);
             }

@@ -6,7 +6,6 @@
 
 use wasm_bindgen::JsValue;
 
-use super::js::set;
 
 /// What a service said about a failure, copied onto the JS error.
 #[derive(Debug, Clone, Default)]
@@ -14,6 +13,12 @@ pub struct ServiceDetails {
     pub status: Option<u16>,
     pub error_code: Option<i64>,
     pub tracking_id: Option<String>,
+}
+
+/// `obj[key] = value`. Written here rather than taken from `js`, which words its own argument
+/// errors with `js_error`: one direction of use between the two.
+fn set(obj: &JsValue, key: &str, value: &JsValue) {
+    let _ = js_sys::Reflect::set(obj, &JsValue::from_str(key), value);
 }
 
 /// A JS `Error` with `code` set.
@@ -38,9 +43,66 @@ pub fn js_service_error(code: &str, message: &str, details: &ServiceDetails) -> 
     err
 }
 
+/// What every core error tells JS: a stable code, a message, and what the service said.
+/// `to_js` is the one mapping from a core error to a JS `Error`.
+pub trait Coded: core::fmt::Display {
+    fn code(&self) -> &'static str;
+    fn details(&self) -> ServiceDetails {
+        ServiceDetails::default()
+    }
+}
+
+/// A core error as a JS `Error` with `code`, and `status`, `errorCode`, `trackingId` when the
+/// service gave them.
+pub fn to_js(e: &impl Coded) -> JsValue {
+    js_service_error(e.code(), &e.to_string(), &e.details())
+}
+
+impl Coded for crate::auth::AuthError {
+    fn code(&self) -> &'static str {
+        crate::auth::AuthError::code(self)
+    }
+}
+
+impl Coded for crate::mqtt::MqttError {
+    fn code(&self) -> &'static str {
+        crate::mqtt::MqttError::code(self)
+    }
+    fn details(&self) -> ServiceDetails {
+        ServiceDetails { status: self.status(), ..Default::default() }
+    }
+}
+
+impl Coded for crate::hub::HubError {
+    fn code(&self) -> &'static str {
+        crate::hub::HubError::code(self)
+    }
+    fn details(&self) -> ServiceDetails {
+        ServiceDetails { status: self.status(), ..Default::default() }
+    }
+}
+
+impl Coded for crate::dps::DpsError {
+    fn code(&self) -> &'static str {
+        crate::dps::DpsError::code(self)
+    }
+    fn details(&self) -> ServiceDetails {
+        match self.service() {
+            Some(s) => ServiceDetails { status: s.status, error_code: s.error_code, tracking_id: s.tracking_id.clone() },
+            None => ServiceDetails::default(),
+        }
+    }
+}
+
 impl From<crate::auth::AuthError> for JsValue {
     fn from(e: crate::auth::AuthError) -> JsValue {
-        js_error(e.code(), &e.to_string())
+        to_js(&e)
+    }
+}
+
+impl From<crate::mqtt::MqttError> for JsValue {
+    fn from(e: crate::mqtt::MqttError) -> JsValue {
+        to_js(&e)
     }
 }
 

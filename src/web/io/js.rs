@@ -38,7 +38,7 @@ pub fn invalid_argument(name: &str, what: &str) -> JsValue {
     m.push_str(name);
     m.push_str(" must be ");
     m.push_str(what);
-    super::error::js_error("INVALID_ARGUMENT", &m)
+    crate::web::io::error::js_error("INVALID_ARGUMENT", &m)
 }
 
 /// A string argument. Exports take `JsValue` and check it here: a `&str` parameter lets
@@ -109,7 +109,7 @@ pub fn whole_number(o: &JsValue, key: &str, lo: u64, hi: u64) -> Result<Option<u
         .filter(|n| n.is_finite() && n.fract() == 0.0 && *n >= lo as f64 && *n <= hi as f64)
         .map(|n| Some(n as u64))
         .ok_or_else(|| {
-            super::error::js_error("INVALID_ARGUMENT", &format!("{key} must be a whole number from {lo} to {hi}"))
+            crate::web::io::error::js_error("INVALID_ARGUMENT", &format!("{key} must be a whole number from {lo} to {hi}"))
         })
 }
 

@@ -6,18 +6,22 @@
 //! request timeout, the deadline and `signal` (`timer::race`), so the returned Promise
 //! always settles.
 
+
+pub mod mqtt;
+pub mod options;
+
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
-use super::error::{js_error, js_service_error, ServiceDetails};
-use super::js::{now_ms_u64 as now, object, set};
-use super::provision_io::{fetch_once, FetchFailure, Reply};
-use super::timer::{race, sleep_or_abort, Raced};
-use super::provision_mqtt::MqttChannel;
-use super::provision_options::{read, Options, Tokens, Transport};
+use crate::web::io::error::to_js;
+use crate::web::io::js::{now_ms_u64 as now, object, set};
+use crate::web::io::fetch::{fetch_once, FetchFailure, Reply};
+use crate::web::io::timer::{race, sleep_or_abort, Raced};
+use crate::web::provision::mqtt::MqttChannel;
+use crate::web::provision::options::{read, Options, Tokens, Transport};
 use crate::dps::rest::{operation_status_request, register_request};
 use crate::dps::{
-    DpsError, Event, Operation, Provisioning, RegistrationState, Response, RetryReason, Step, TransportError,
+    Event, Operation, Provisioning, RegistrationState, Response, RetryReason, Step, TransportError,
 };
 use crate::retry::Jitter;
 
@@ -264,15 +268,4 @@ fn result(s: &RegistrationState, opts: &Options) -> JsValue {
     }
     put("symmetricKey", &opts.device_key);
     o
-}
-
-pub fn to_js(e: &DpsError) -> JsValue {
-    match e.service() {
-        Some(s) => js_service_error(
-            e.code(),
-            &e.to_string(),
-            &ServiceDetails { status: s.status, error_code: s.error_code, tracking_id: s.tracking_id.clone() },
-        ),
-        None => js_error(e.code(), &e.to_string()),
-    }
 }

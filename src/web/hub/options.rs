@@ -8,9 +8,9 @@
 use js_sys::Function;
 use wasm_bindgen::JsValue;
 
-use super::error::js_error;
-use super::js::{get, get_fn, get_str, whole_number};
-use super::mqtt_socket::SocketFactory;
+use crate::web::io::error::{js_error, to_js};
+use crate::web::io::js::{get, get_fn, get_str, whole_number};
+use crate::web::io::socket::SocketFactory;
 use crate::hub::{ConnectionString, EngineOptions, HubError, Identity};
 use crate::retry::Backoff;
 
@@ -37,7 +37,7 @@ pub struct HubOptions {
 }
 
 fn hub_err(e: HubError) -> JsValue {
-    js_error(e.code(), &e.to_string())
+    to_js(&e)
 }
 
 fn bad(msg: &str) -> JsValue {

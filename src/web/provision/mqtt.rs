@@ -9,11 +9,11 @@ use std::pin::pin;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 
-use super::js::now_ms_u64 as now;
-use super::mqtt_driver::{DriverEvent, MqttDriver};
-use super::provision_io::{FetchFailure, Reply};
-use super::provision_options::Options;
-use super::timer::{race, Raced, Signal};
+use crate::web::io::js::now_ms_u64 as now;
+use crate::web::io::mqtt_driver::{DriverEvent, MqttDriver};
+use crate::web::io::fetch::{FetchFailure, Reply};
+use crate::web::provision::options::Options;
+use crate::web::io::timer::{race, Raced, Signal};
 use crate::dps::mqtt_exchange::MqttExchange;
 use crate::dps::Operation;
 use crate::mqtt::{MqttError, QoS};
