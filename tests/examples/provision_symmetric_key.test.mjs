@@ -4,9 +4,9 @@
 // some of them set it names the missing ones and exits 2.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { runProcess } from '../support/child.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const VARS = ['PROVISIONING_HOST', 'PROVISIONING_IDSCOPE', 'PROVISIONING_REGISTRATION_ID', 'PROVISIONING_SYMMETRIC_KEY'];
@@ -14,15 +14,7 @@ const VARS = ['PROVISIONING_HOST', 'PROVISIONING_IDSCOPE', 'PROVISIONING_REGISTR
 function runExample(extraEnv = {}) {
   const env = { ...process.env, ...extraEnv };
   for (const v of VARS) if (!(v in extraEnv)) delete env[v];
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['examples/provision_symmetric_key.mjs'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-  });
+  return runProcess(process.execPath, ['examples/provision_symmetric_key.mjs'], { cwd: root, env });
 }
 
 function portOpen(port, host) {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { startEmulator, quickstartEnrollment } from '../../scripts/lib/emulator.mjs';
 import { installPacked } from '../support/packed.mjs';
 import { serveStatic } from '../../scripts/lib/static-server.mjs';
+import { launchChromium } from '../support/browser.mjs';
 
 export const quickstartSource = readFileSync(new URL('../../examples/quickstart.mjs', import.meta.url), 'utf8');
 
@@ -23,6 +24,31 @@ export async function setUp({ emulatorArgs = [], servePage } = {}) {
     hubUrl: `ws://${emu.host}:${emu.httpPort}/$iothub/websocket`,
   };
   return { emu, dir, params, page };
+}
+
+/** The entry of a bundled browser app (Vite, webpack): runs the quickstart with the parameters
+ * in the page's hash and writes `RESULT {json}` or `ERROR code message` into `#out`. */
+export const appMainSource = `
+import * as lib from 'azure-iot-wasm';
+import { quickstart } from './quickstart.mjs';
+const out = document.getElementById('out');
+const params = JSON.parse(decodeURIComponent(location.hash.slice(1)));
+quickstart(lib, params).then(
+  (r) => { out.textContent = 'RESULT ' + JSON.stringify(r); },
+  (e) => { out.textContent = 'ERROR ' + e.code + ' ' + e.message; });
+`;
+
+/** Opens the built app (served at `ctx.page`) in Chromium and returns what it wrote in `#out`. */
+export async function runBuiltApp(ctx) {
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${ctx.page.url}/#${encodeURIComponent(JSON.stringify(ctx.params))}`);
+    await page.waitForFunction(() => document.getElementById('out').textContent !== 'running', null, { timeout: 60_000 });
+    return await page.textContent('#out');
+  } finally {
+    await browser.close();
+  }
 }
 
 /** Telemetry the emulator stored for `deviceId` whose body starts with `prefix`. */

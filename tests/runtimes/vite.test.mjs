@@ -7,8 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setUp, storedMessages } from './harness.mjs';
-import { launchChromium } from '../support/browser.mjs';
+import { setUp, storedMessages, appMainSource, runBuiltApp } from './harness.mjs';
 
 const vite = fileURLToPath(new URL('../../node_modules/.bin/vite', import.meta.url));
 let ctx;
@@ -17,29 +16,13 @@ after(async () => { await ctx?.page.close(); await ctx?.emu.stop(); });
 
 test('a Vite build of an app importing the package works in Chromium and sends 10 messages', { timeout: 120_000 }, async () => {
   writeFileSync(join(ctx.dir, 'index.html'), '<!doctype html><meta charset="utf-8"><title>app</title><pre id="out">running</pre><script type="module" src="/main.js"></script>');
-  writeFileSync(join(ctx.dir, 'main.js'), `
-import * as lib from 'azure-iot-wasm';
-import { quickstart } from './quickstart.mjs';
-const out = document.getElementById('out');
-const params = JSON.parse(decodeURIComponent(location.hash.slice(1)));
-quickstart(lib, params).then(
-  (r) => { out.textContent = 'RESULT ' + JSON.stringify(r); },
-  (e) => { out.textContent = 'ERROR ' + e.code + ' ' + e.message; });
-`);
+  writeFileSync(join(ctx.dir, 'main.js'), appMainSource);
   execFileSync(vite, ['build', '--logLevel', 'warn'], { cwd: ctx.dir, stdio: 'inherit', timeout: 90_000 });
   const assets = readdirSync(join(ctx.dir, 'dist/assets'));
   assert.ok(assets.some((a) => a.endsWith('.wasm')), 'the .wasm is emitted as an asset');
 
-  const browser = await launchChromium();
-  try {
-    const page = await browser.newPage();
-    await page.goto(`${ctx.page.url}/#${encodeURIComponent(JSON.stringify(ctx.params))}`);
-    await page.waitForFunction(() => document.getElementById('out').textContent !== 'running', null, { timeout: 60_000 });
-    const text = await page.textContent('#out');
-    assert.match(text, /^RESULT /, text);
-    assert.equal(JSON.parse(text.slice(7)).deviceId, 'python-device-008');
-  } finally {
-    await browser.close();
-  }
+  const text = await runBuiltApp(ctx);
+  assert.match(text, /^RESULT /, text);
+  assert.equal(JSON.parse(text.slice(7)).deviceId, 'python-device-008');
   assert.equal((await storedMessages(ctx.emu, 'python-device-008')).length, 10);
 });

@@ -8,8 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setUp, storedMessages } from './harness.mjs';
-import { launchChromium } from '../support/browser.mjs';
+import { setUp, storedMessages, appMainSource, runBuiltApp } from './harness.mjs';
 
 const webpack = fileURLToPath(new URL('../../node_modules/.bin/webpack', import.meta.url));
 let ctx;
@@ -25,31 +24,15 @@ export default {
   performance: { hints: false },
 };
 `);
-  writeFileSync(join(ctx.dir, 'main.js'), `
-import * as lib from 'azure-iot-wasm';
-import { quickstart } from './quickstart.mjs';
-const out = document.getElementById('out');
-const params = JSON.parse(decodeURIComponent(location.hash.slice(1)));
-quickstart(lib, params).then(
-  (r) => { out.textContent = 'RESULT ' + JSON.stringify(r); },
-  (e) => { out.textContent = 'ERROR ' + e.code + ' ' + e.message; });
-`);
+  writeFileSync(join(ctx.dir, 'main.js'), appMainSource);
   execFileSync(webpack, ['--config', 'webpack.config.mjs', '--no-color'], { cwd: ctx.dir, stdio: ['ignore', 'ignore', 'inherit'], timeout: 90_000 });
   // The page is written after the build (output.clean empties dist/ first).
   writeFileSync(join(ctx.dir, 'dist/index.html'), '<!doctype html><meta charset="utf-8"><title>app</title><pre id="out">running</pre><script src="/main.js"></script>');
   const emitted = readdirSync(join(ctx.dir, 'dist'));
   assert.ok(emitted.some((a) => a.endsWith('.wasm')), `the .wasm is emitted as an asset: ${emitted}`);
 
-  const browser = await launchChromium();
-  try {
-    const page = await browser.newPage();
-    await page.goto(`${ctx.page.url}/#${encodeURIComponent(JSON.stringify(ctx.params))}`);
-    await page.waitForFunction(() => document.getElementById('out').textContent !== 'running', null, { timeout: 60_000 });
-    const text = await page.textContent('#out');
-    assert.match(text, /^RESULT /, text);
-    assert.deepEqual(JSON.parse(text.slice(7)), { deviceId: 'python-device-008', assignedHub: ctx.emu.hubHostname, status: 'assigned', sent: 10 });
-  } finally {
-    await browser.close();
-  }
+  const text = await runBuiltApp(ctx);
+  assert.match(text, /^RESULT /, text);
+  assert.deepEqual(JSON.parse(text.slice(7)), { deviceId: 'python-device-008', assignedHub: ctx.emu.hubHostname, status: 'assigned', sent: 10 });
   assert.equal((await storedMessages(ctx.emu, 'python-device-008')).length, 10);
 });

@@ -5,30 +5,18 @@
 // every step ran and what the cloud side holds afterwards.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { startEmulator, sdkArgs } from '../../scripts/lib/emulator.mjs';
 import { addDevice } from '../support/emulator_peer.mjs';
+import { runProcess } from '../support/child.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const python = path.join(root, '.venv', 'bin', 'python');
 const script = fileURLToPath(new URL('./python_hub.py', import.meta.url));
 const STEPS = ['connect', 'twin-get', 'twin-reported', 'twin-desired', 'c2d', 'direct-method'];
 const KEY = Buffer.alloc(32, 4).toString('base64');
-
-function run(args) {
-  return new Promise((resolve) => {
-    const child = spawn(python, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-  });
-}
 
 for (const websockets of [false, true]) {
   const name = websockets ? 'websockets=True (WSS on 443)' : 'MQTT over TLS (8883)';
@@ -38,7 +26,7 @@ for (const websockets of [false, true]) {
     t.after(() => emu.stop());
     const deviceId = `python-hub-${websockets ? 'ws' : 'tls'}`;
     await addDevice(emu, deviceId, KEY);
-    const out = await run([emu.hubHostname, deviceId, KEY, emu.caPath, websockets ? '1' : '0', emu.serviceUrl, emu.serviceKey]);
+    const out = await runProcess(python, [script, emu.hubHostname, deviceId, KEY, emu.caPath, websockets ? '1' : '0', emu.serviceUrl, emu.serviceKey]);
     const steps = out.stdout.split('\n').filter((l) => l.startsWith('STEP ')).map((l) => l.split(' ')[1]);
     assert.deepEqual(steps, STEPS, `${out.stdout}\n${out.stderr}\n--- emulator ---\n${emu.logs()}`);
     assert.equal(out.code, 0, out.stderr);

@@ -3,30 +3,15 @@
 // MQTT/TLS (port 8883) and over WebSockets (port 443); the 10 messages must be stored.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { startEmulator, sdkArgs } from '../../scripts/lib/emulator.mjs';
+import { runProcess } from '../support/child.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const python = path.join(root, '.venv', 'bin', 'python');
 const script = fileURLToPath(new URL('./python_quickstart.py', import.meta.url));
-
-function run(args) {
-  return new Promise((resolve) => {
-    const child = spawn(python, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 for (const websockets of [false, true]) {
   const name = websockets ? 'websockets=True (WSS on 443)' : 'MQTT over TLS (8883)';
@@ -36,7 +21,7 @@ for (const websockets of [false, true]) {
     t.after(() => emu.stop());
     const enrollments = await (await emu.service('/enrollments')).json();
     const e = enrollments.find((x) => x.registrationId === 'symm-key-python-device-008');
-    const out = await run([emu.hubHostname, emu.idScope, e.registrationId, e.primaryKey, emu.caPath, websockets ? '1' : '0']);
+    const out = await runProcess(python, [script, emu.hubHostname, emu.idScope, e.registrationId, e.primaryKey, emu.caPath, websockets ? '1' : '0']);
     assert.equal(out.code, 0, `${out.stdout}\n${out.stderr}\n--- emulator ---\n${emu.logs()}`);
     const result = JSON.parse(out.stdout.trim().split('\n').pop());
     assert.deepEqual(result, { assignedHub: emu.hubHostname, deviceId: 'python-device-008', sent: 10 });
