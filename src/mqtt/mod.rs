@@ -1,6 +1,8 @@
-//! MQTT 3.1.1 client core, sans-I/O: the codec (`codec`) and the session state machine
-//! (`Session`). Hand-written rather than a crate for bundle size; QoS 0 and 1 only, as IoT
-//! Hub and DPS need (protocol.md §3, §5.3). Transports live in `web::mqtt_*`.
+//! MQTT 3.1.1 client core, sans-I/O: the codec (`codec`), the session state machine
+//! (`Session`), and a plain client's connection lifecycle over it (`client::ClientEngine`:
+//! open deadline, epochs, which operation each packet id answers). Hand-written rather than a
+//! crate for bundle size; QoS 0 and 1 only, as IoT Hub and DPS need (protocol.md §3, §5.3).
+//! The WebSocket transport lives in `web::io`.
 //!
 //! Quick use (the transport supplies `now` in ms and moves the bytes):
 //! ```
@@ -15,6 +17,7 @@
 //! assert_eq!(pkid, Some(1));
 //! ```
 
+pub mod client;
 pub mod codec;
 mod error;
 mod packet;

@@ -137,7 +137,7 @@ pub(crate) fn on_socket_event(i: &mut Inner, epoch: u32, ev: SocketEvent) {
             let opening = i.pending_token.is_some();
             i.drop_socket();
             if opening {
-                i.engine.handle_open_failed(now(), crate::web::io::socket::closed_before_open(code));
+                i.engine.handle_open_failed(now(), crate::mqtt::client::closed_before_open(code));
             } else {
                 i.engine.handle_closed(now(), MqttError::ConnectionLost { code, reason });
             }

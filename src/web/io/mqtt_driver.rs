@@ -1,7 +1,9 @@
-//! `MqttDriver`: runs one `mqtt::Session` over a WebSocket, with the JS clock and timers.
-//! The Rust API of the DPS-over-MQTT client (`provision_mqtt`) and of `MqttClient`; the IoT Hub
-//! client has its own driver (`hub_driver`) over `hub::HubEngine`, and shares with this one
-//! the socket (`mqtt_socket`) and the turn loop (`mailbox`).
+//! `MqttDriver`: runs one `mqtt::client::ClientEngine` over a WebSocket, with the JS clock and
+//! timers. The Rust API of DPS over MQTT (`provision::mqtt`) and of `MqttClient`; the IoT Hub
+//! client has its own driver (`hub::driver`) over `hub::HubEngine`, and shares with this one
+//! the socket (`socket`) and the turn loop (`mailbox`). Every decision (open deadline, epochs,
+//! what a drop does to pending work) is the engine's; this opens sockets, moves bytes and
+//! settles the futures it handed out.
 //!
 //! ```ignore
 //! let driver = MqttDriver::new(SessionOptions { client_id, username, password, ..Default::default() },
@@ -25,16 +27,17 @@
 //! Design: every command and socket event is an input to the `mailbox` turn loop, so a command
 //! issued from inside the event handler (or by a socket that calls back synchronously) is
 //! queued, never refused. Socket listeners and the timer hold a `Weak` and the connection
-//! `epoch`, so events from a replaced socket are ignored.
+//! `epoch`, which the engine checks, so events from a replaced socket are ignored.
 
 use std::future::Future;
 use std::rc::{Rc, Weak};
 
+use crate::mqtt::client::{Action, ClientEngine, ClientEvent, Outcome};
+use crate::mqtt::{MqttError, Publish, QoS, SessionOptions, SubAckReturn};
 use crate::web::io::js::{now_ms_u64 as now, spawn};
 use crate::web::io::mailbox::{socket_listener, Alarm, Driven, Effects, Mailbox};
 use crate::web::io::oneshot::{channel, Sender};
 use crate::web::io::socket::{resolve_socket, JsSocket, Opening, Socket, SocketEvent, SocketFactory};
-use crate::mqtt::{Event, MqttError, Publish, QoS, Session, SessionOptions, SubAckReturn};
 
 /// What the driver tells its owner.
 #[derive(Debug)]
@@ -47,21 +50,37 @@ pub enum DriverEvent {
 
 type Reply<T> = Sender<Result<T, MqttError>>;
 
+/// A future handed out, waiting for its operation's outcome.
+enum Waiter {
+    Connect(Reply<bool>),
+    Done(Reply<()>),
+    Subscribe(Reply<Vec<SubAckReturn>>),
+}
+
+impl Waiter {
+    fn settle(self, outcome: Outcome) {
+        match (self, outcome) {
+            (Waiter::Connect(w), Outcome::Connected(sp)) => w.send(Ok(sp)),
+            (Waiter::Done(w), Outcome::Done) => w.send(Ok(())),
+            (Waiter::Subscribe(w), Outcome::Subscribed(r)) => w.send(Ok(r)),
+            (Waiter::Connect(w), Outcome::Failed(e)) => w.send(Err(e)),
+            (Waiter::Done(w), Outcome::Failed(e)) => w.send(Err(e)),
+            (Waiter::Subscribe(w), Outcome::Failed(e)) => w.send(Err(e)),
+            // No other pairing is produced; a dropped sender still settles its future.
+            _ => {}
+        }
+    }
+}
+
 struct Inner {
-    session: Session,
+    engine: ClientEngine,
     factory: SocketFactory,
     connect_timeout_ms: u64,
-    socket: Option<Socket>,
-    epoch: u32,
-    opened: bool,
-    /// Set when `connect` starts: covers the factory, the handshake (then CONNACK has the
-    /// session's own timer).
-    open_deadline: Option<u64>,
+    url: String,
+    /// The socket of the current connection, with its epoch.
+    socket: Option<(u32, Socket)>,
     alarm: Alarm,
-    connect_waiter: Option<Reply<bool>>,
-    pub_waiters: Vec<(u16, Reply<()>)>,
-    sub_waiters: Vec<(u16, Reply<Vec<SubAckReturn>>)>,
-    unsub_waiters: Vec<(u16, Reply<()>)>,
+    waiters: Vec<(u64, Waiter)>,
     on_event: Option<Rc<dyn Fn(DriverEvent)>>,
     events: Vec<DriverEvent>,
     /// Sockets to drop once the state is released (dropping one calls into its JS object).
@@ -76,28 +95,17 @@ pub struct MqttDriver {
     inner: Rc<Shared>,
 }
 
-fn take_waiter<T>(list: &mut Vec<(u16, T)>, pkid: u16) -> Option<T> {
-    let pos = list.iter().position(|(id, _)| *id == pkid)?;
-    Some(list.swap_remove(pos).1)
-}
-
 impl MqttDriver {
     pub fn new(options: SessionOptions, factory: SocketFactory) -> MqttDriver {
-        let connect_timeout_ms = options.connect_timeout_ms;
         MqttDriver {
             inner: Mailbox::new(Inner {
-                session: Session::new(options),
+                connect_timeout_ms: options.connect_timeout_ms,
+                engine: ClientEngine::new(options),
                 factory,
-                connect_timeout_ms,
+                url: String::new(),
                 socket: None,
-                epoch: 0,
-                opened: false,
-                open_deadline: None,
                 alarm: Alarm::default(),
-                connect_waiter: None,
-                pub_waiters: Vec::new(),
-                sub_waiters: Vec::new(),
-                unsub_waiters: Vec::new(),
+                waiters: Vec::new(),
                 on_event: None,
                 events: Vec::new(),
                 dead: Vec::new(),
@@ -119,11 +127,11 @@ impl MqttDriver {
 
     /// The password (SAS token) for the next CONNECT.
     pub fn set_password(&self, password: Option<String>) {
-        self.inner.post(move |i, _| i.session.set_password(password));
+        self.inner.post(move |i, _| i.engine.set_password(password));
     }
 
     pub fn is_connected(&self) -> bool {
-        self.inner.peek().is_some_and(|i| i.session.is_connected())
+        self.inner.peek().is_some_and(|i| i.engine.is_connected())
     }
 
     /// Opens a WebSocket to `url`, sends CONNECT and resolves with CONNACK's session-present
@@ -136,8 +144,13 @@ impl MqttDriver {
     pub fn connect(&self, url: &str) -> impl Future<Output = Result<bool, MqttError>> + 'static {
         let (tx, rx) = channel();
         let url = url.to_string();
-        let me = Rc::downgrade(&self.inner);
-        self.inner.post(move |i, fx| i.start_connect(url, tx, me, fx));
+        self.inner.post(move |i, _| {
+            if i.engine.is_idle() {
+                i.url = url;
+            }
+            let op = i.engine.connect(now());
+            i.waiters.push((op, Waiter::Connect(tx)));
+        });
         async move { rx.await.unwrap_or(Err(MqttError::Closed)) }
     }
 
@@ -152,10 +165,9 @@ impl MqttDriver {
     ) -> impl Future<Output = Result<(), MqttError>> + 'static {
         let (tx, rx) = channel();
         let (topic, payload) = (topic.to_string(), payload.to_vec());
-        self.inner.post(move |i, _| match i.session.publish(now(), &topic, &payload, qos, retain) {
-            Ok(Some(pkid)) => i.pub_waiters.push((pkid, tx)),
-            Ok(None) => tx.send(Ok(())),
-            Err(e) => tx.send(Err(e)),
+        self.inner.post(move |i, _| {
+            let op = i.engine.publish(now(), &topic, &payload, qos, retain);
+            i.waiters.push((op, Waiter::Done(tx)));
         });
         async move { rx.await.unwrap_or(Err(MqttError::Closed)) }
     }
@@ -166,10 +178,8 @@ impl MqttDriver {
         let filters: Vec<(String, QoS)> = filters.iter().map(|(f, q)| (f.to_string(), *q)).collect();
         self.inner.post(move |i, _| {
             let list: Vec<(&str, QoS)> = filters.iter().map(|(f, q)| (f.as_str(), *q)).collect();
-            match i.session.subscribe(now(), &list) {
-                Ok(pkid) => i.sub_waiters.push((pkid, tx)),
-                Err(e) => tx.send(Err(e)),
-            }
+            let op = i.engine.subscribe(now(), &list);
+            i.waiters.push((op, Waiter::Subscribe(tx)));
         });
         async move { rx.await.unwrap_or(Err(MqttError::Closed)) }
     }
@@ -179,24 +189,22 @@ impl MqttDriver {
         let filters: Vec<String> = filters.iter().map(|f| f.to_string()).collect();
         self.inner.post(move |i, _| {
             let list: Vec<&str> = filters.iter().map(String::as_str).collect();
-            match i.session.unsubscribe(now(), &list) {
-                Ok(pkid) => i.unsub_waiters.push((pkid, tx)),
-                Err(e) => tx.send(Err(e)),
-            }
+            let op = i.engine.unsubscribe(now(), &list);
+            i.waiters.push((op, Waiter::Done(tx)));
         });
         async move { rx.await.unwrap_or(Err(MqttError::Closed)) }
     }
 
     /// Acknowledges a received QoS 1 message (PUBACK).
     pub fn ack(&self, pkid: u16) {
-        self.inner.post(move |i, _| i.session.ack(now(), pkid));
+        self.inner.post(move |i, _| i.engine.ack(now(), pkid));
     }
 
     /// Sends DISCONNECT if connected, closes the socket, and rejects every pending future
     /// with `Closed`. Emits `Disconnected(Closed)` if a connection was up. The session (and
     /// its unacknowledged publishes, now rejected) stays usable for a new `connect`.
     pub fn close(&self) {
-        self.inner.post(Inner::close);
+        self.inner.post(|i, _| i.engine.close(now()));
     }
 }
 
@@ -235,140 +243,57 @@ fn attach(me: Weak<Shared>, epoch: u32, raw: Result<JsSocket, MqttError>) {
         let open = s.is_open();
         (s, open)
     });
-    rc.post(move |i, _| i.attached(epoch, socket));
-}
-
-impl Inner {
-    fn start_connect(&mut self, url: String, reply: Reply<bool>, me: Weak<Shared>, fx: &mut Effects) {
-        if self.socket.is_some() || self.connect_waiter.is_some() {
-            reply.send(Err(MqttError::InvalidArgument("already connected or connecting")));
-            return;
-        }
-        self.epoch = self.epoch.wrapping_add(1);
-        self.connect_waiter = Some(reply);
-        // The deadline starts now, not when a socket exists: a factory that never answers
-        // must fail the connect too.
-        let deadline = now().saturating_add(self.connect_timeout_ms);
-        self.open_deadline = Some(deadline);
-        let (epoch, factory) = (self.epoch, self.factory.clone());
-        fx.later(move || open(me, epoch, factory, url, deadline));
-    }
-
-    /// The factory's socket (or failure) for connection `epoch`, if still wanted.
-    fn attached(&mut self, epoch: u32, socket: Result<(Socket, bool), MqttError>) {
-        match socket {
-            // close() or the open deadline came first; the waiter is settled.
-            Ok((s, _)) if self.epoch != epoch => self.dead.push(s),
-            _ if self.epoch != epoch => {}
-            Err(e) => {
-                self.open_deadline = None;
-                if let Some(w) = self.connect_waiter.take() {
-                    w.send(Err(e));
+    rc.post(move |i, _| match socket {
+        Ok((s, open)) => {
+            // Stored first: an already-open socket gets CONNECT in this same turn.
+            let previous = i.socket.replace((epoch, s));
+            if !i.engine.handle_attached(now(), epoch, open) {
+                if let Some((_, s)) = i.socket.take() {
+                    i.dead.push(s);
                 }
-            }
-            Ok((s, open)) => {
-                self.socket = Some(s);
-                self.opened = open;
-                if open {
-                    self.open_deadline = None;
-                    self.session.handle_connected(now());
-                }
+                i.socket = previous;
+            } else if let Some((_, s)) = previous {
+                i.dead.push(s);
             }
         }
-    }
-
-    fn close(&mut self, fx: &mut Effects) {
-        let had_socket = self.socket.is_some();
-        self.session.disconnect(now());
-        if let (Some(bytes), Some(s)) = (self.session.poll_transmit(), &self.socket) {
-            fx.send(self.epoch, s, bytes);
-        }
-        let before = self.events.len();
-        self.fail(MqttError::Closed);
-        if !had_socket {
-            self.events.truncate(before);
-        }
-        for (_, w) in self.pub_waiters.drain(..) {
-            w.send(Err(MqttError::Closed));
-        }
-    }
-
-    /// Ends the current connection (or connect attempt) with `err`: drops the socket, tells
-    /// the session, rejects the waiters that belong to this connection and queues
-    /// `Disconnected` for the owner. A new epoch makes a late socket or event from it moot.
-    fn fail(&mut self, err: MqttError) {
-        if let Some(s) = self.socket.take() {
-            self.dead.push(s);
-        }
-        self.epoch = self.epoch.wrapping_add(1);
-        self.opened = false;
-        self.open_deadline = None;
-        self.session.handle_disconnected(now());
-        self.reject_discarded(&err);
-        for (_, w) in self.sub_waiters.drain(..) {
-            w.send(Err(err.clone()));
-        }
-        for (_, w) in self.unsub_waiters.drain(..) {
-            w.send(Err(err.clone()));
-        }
-        match self.connect_waiter.take() {
-            Some(w) => w.send(Err(err)),
-            None => self.events.push(DriverEvent::Disconnected(err)),
-        }
-    }
-
-    /// Rejects the publishes the session dropped unacknowledged (`resend_on_reconnect` off):
-    /// they will get no PUBACK, and their ids are free again, so a waiter left behind would
-    /// hang, or be settled by a later publish's PUBACK on the reused id.
-    fn reject_discarded(&mut self, err: &MqttError) {
-        while let Some(id) = self.session.poll_discarded() {
-            if let Some(w) = take_waiter(&mut self.pub_waiters, id) {
-                w.send(Err(err.clone()));
-            }
-        }
-    }
+        Err(e) => i.engine.handle_open_failed(now(), epoch, e),
+    });
 }
 
 impl Driven for Inner {
-    /// Sends output and settles waiters from session events until the session is quiet, then
-    /// hands the owner its events (called with no borrow held) and re-arms the timer.
+    /// Carries out the engine's actions and settles waiters from its events, then hands the
+    /// owner its events (called with no borrow held) and re-arms the timer.
     fn pump(&mut self, fx: &mut Effects, me: &Weak<Shared>) {
-        loop {
-            if let Some(bytes) = self.session.poll_transmit() {
-                if let Some(s) = &self.socket {
-                    fx.send(self.epoch, s, bytes);
+        while let Some(a) = self.engine.poll_action() {
+            match a {
+                Action::Open { epoch } => {
+                    let deadline = now().saturating_add(self.connect_timeout_ms);
+                    let (me, factory, url) = (me.clone(), self.factory.clone(), self.url.clone());
+                    fx.later(move || open(me, epoch, factory, url, deadline));
                 }
-                continue;
-            }
-            let Some(ev) = self.session.poll_event() else { break };
-            match ev {
-                Event::Connected { session_present } => {
-                    if let Some(w) = self.connect_waiter.take() {
-                        w.send(Ok(session_present));
+                Action::Transmit(bytes) => {
+                    if let Some((epoch, s)) = &self.socket {
+                        fx.send(*epoch, s, bytes);
                     }
                 }
-                Event::Publish(p) => self.events.push(DriverEvent::Message(p)),
-                Event::PubAck(id) => {
-                    if let Some(w) = take_waiter(&mut self.pub_waiters, id) {
-                        w.send(Ok(()));
+                Action::Close => {
+                    if let Some((_, s)) = self.socket.take() {
+                        self.dead.push(s);
                     }
                 }
-                Event::SubAck { pkid, results } => {
-                    if let Some(w) = take_waiter(&mut self.sub_waiters, pkid) {
-                        w.send(Ok(results));
-                    }
-                }
-                Event::UnsubAck(id) => {
-                    if let Some(w) = take_waiter(&mut self.unsub_waiters, id) {
-                        w.send(Ok(()));
-                    }
-                }
-                Event::Dead(e) => self.fail(e),
             }
         }
-        // `fail` drains the discarded ids with its own error; any others (the session
-        // dropped them without reporting a death) go with the connection's loss.
-        self.reject_discarded(&MqttError::ConnectionLost { code: None, reason: String::new() });
+        while let Some(ev) = self.engine.poll_event() {
+            match ev {
+                ClientEvent::Finished { op, outcome } => {
+                    if let Some(i) = self.waiters.iter().position(|(o, _)| *o == op) {
+                        self.waiters.swap_remove(i).1.settle(outcome);
+                    }
+                }
+                ClientEvent::Message(p) => self.events.push(DriverEvent::Message(p)),
+                ClientEvent::Disconnected(e) => self.events.push(DriverEvent::Disconnected(e)),
+            }
+        }
         for s in self.dead.drain(..) {
             fx.drop_socket(s);
         }
@@ -376,50 +301,29 @@ impl Driven for Inner {
         if let (Some(h), false) = (self.on_event.clone(), events.is_empty()) {
             fx.later(move || events.into_iter().for_each(|ev| h(ev)));
         }
-        let deadline = match (self.session.poll_timeout(), self.open_deadline) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        self.alarm.set(deadline, me);
+        self.alarm.set(self.engine.poll_timeout(), me);
     }
 
     fn socket_event(&mut self, epoch: u32, ev: SocketEvent, _: &mut Effects) {
-        if self.epoch != epoch || self.socket.is_none() {
-            return;
-        }
+        let t = now();
         match ev {
-            SocketEvent::Open => {
-                self.opened = true;
-                self.open_deadline = None;
-                self.session.handle_connected(now());
+            SocketEvent::Open => self.engine.handle_opened(t, epoch),
+            SocketEvent::Message(bytes) => self.engine.handle_bytes(t, epoch, &bytes),
+            SocketEvent::NonBinaryMessage => {
+                self.engine.handle_failed(t, epoch, MqttError::Protocol("non-binary websocket message"))
             }
-            SocketEvent::Message(bytes) => self.session.handle_bytes(now(), &bytes),
-            SocketEvent::NonBinaryMessage => self.fail(MqttError::Protocol("non-binary websocket message")),
             // A close event always follows; it carries the code.
             SocketEvent::Error => {}
-            SocketEvent::Close { code, reason } => {
-                let err = if self.opened {
-                    MqttError::ConnectionLost { code, reason }
-                } else {
-                    crate::web::io::socket::closed_before_open(code)
-                };
-                self.fail(err);
-            }
+            SocketEvent::Close { code, reason } => self.engine.handle_closed(t, epoch, code, reason),
         }
     }
 
     fn send_failed(&mut self, epoch: u32, err: MqttError, _: &mut Effects) {
-        if self.epoch == epoch && self.socket.is_some() {
-            self.fail(err);
-        }
+        self.engine.handle_failed(now(), epoch, err);
     }
 
     fn timer_fired(&mut self, _: &mut Effects) {
-        let t = now();
-        match self.open_deadline {
-            Some(d) if t >= d => self.fail(MqttError::ConnectTimeout),
-            _ => self.session.handle_timeout(t),
-        }
+        self.engine.handle_timeout(now());
     }
 
     fn alarm(&mut self) -> &mut Alarm {

@@ -161,12 +161,6 @@ impl Socket {
 }
 
 /// One WebSocket message carrying `bytes`.
-/// The error for a socket that closed before its `open` event (both drivers word it alike).
-pub fn closed_before_open(code: Option<u16>) -> MqttError {
-    let code = code.map(|c| format!(" (close code {c})")).unwrap_or_default();
-    MqttError::SocketError(format!("websocket closed before it opened{code}"))
-}
-
 pub fn send_raw(raw: &JsSocket, bytes: &[u8]) -> Result<(), MqttError> {
     raw.send(&Uint8Array::from(bytes)).map_err(|e| MqttError::ConnectionLost {
         code: None,
