@@ -57,18 +57,28 @@ pub fn generate_sas_token(options: &SasTokenOptions) -> Result<String, JsValue> 
         .ok_or_else(|| js_error("INVALID_RESOURCE_URI", "resourceUri must be a string"))?;
     let key = get_str(o, "key").ok_or_else(|| js_error("INVALID_KEY", "key must be a string"))?;
     let expiry = expiry_from_options(o, now_ms())?;
-    let policy = get_str(o, "policyName");
+    let policy = match get(o, "policyName") {
+        v if v.is_undefined() || v.is_null() => None,
+        // An empty `skn=` would be a different token than the caller asked for: say so.
+        v => Some(v.as_string().filter(|p| !p.is_empty()).ok_or_else(|| {
+            js_error("INVALID_ARGUMENT", "policyName must be a non-empty string")
+        })?),
+    };
     Ok(auth::sas_token(&resource_uri, &key, expiry, policy.as_deref())?)
 }
 
-/// `expiresAt` (unix seconds) wins; otherwise now + `ttlSeconds` (default 3600).
+/// `expiresAt` (unix seconds), or now + `ttlSeconds` (default 3600); both at once is an error,
+/// since one of them would be silently ignored.
 pub(crate) fn expiry_from_options(o: &JsValue, now_ms: f64) -> Result<u64, JsValue> {
     let bad = || js_error("INVALID_EXPIRY", "expiresAt and ttlSeconds must be positive integers of seconds");
-    let expires_at = get(o, "expiresAt");
-    if !expires_at.is_undefined() && !expires_at.is_null() {
+    let given = |v: &JsValue| !v.is_undefined() && !v.is_null();
+    let (expires_at, ttl) = (get(o, "expiresAt"), get(o, "ttlSeconds"));
+    if given(&expires_at) && given(&ttl) {
+        return Err(js_error("INVALID_EXPIRY", "give expiresAt or ttlSeconds, not both"));
+    }
+    if given(&expires_at) {
         return expires_at.as_f64().and_then(positive_integer).ok_or_else(bad);
     }
-    let ttl = get(o, "ttlSeconds");
     let ttl = if ttl.is_undefined() || ttl.is_null() {
         3600
     } else {

@@ -87,9 +87,9 @@ test('a connected IotHubClient answers every wrong-typed argument with a coded e
   };
   const fn = () => {};
   const counts = await census([
-    // Any JSON-able value is a body (stringified, sent as JSON); `undefined` is an empty body.
+    // Any JSON-able value is a body (stringified, sent as JSON); `undefined` is refused.
     { name: 'sendEvent', args: ['x', {}], call: (b, o) => client.sendEvent(b, o),
-      accepts: [['number', 'null', 'object', 'array', 'undefined'], ['undefined', 'null', 'object']] },
+      accepts: [['number', 'null', 'object', 'array'], ['undefined', 'null', 'object']] },
     // An array is JSON the hub refuses (coded TWIN_REQUEST_FAILED); only an object is a patch.
     { name: 'updateReportedProperties', args: [{ a: 1 }], call: (p) => client.updateReportedProperties(p),
       accepts: [['object']] },
@@ -177,4 +177,30 @@ test('MqttClient takes a burst of 2,000 QoS 1 publishes by default, and maxQueue
   await small.end();
   await assert.rejects(new lib.MqttClient().connect(mqttUrl(), mqttOptions(deviceId, { maxQueued: 70000 })),
     { code: 'INVALID_ARGUMENT' });
+});
+
+test('what the caller surely got wrong in sendEvent is refused with a code, and nothing is sent', async () => {
+  const deviceId = await newDevice(emu, 'boundary-send');
+  const client = await lib.IotHubClient.connect(hubOptions(emu, deviceId));
+  await assert.rejects(client.sendEvent(undefined), { code: 'INVALID_ARGUMENT' });
+  await assert.rejects(client.sendEvent('x', { properties: { [Symbol('k')]: 'v', a: '1' } }), { code: 'INVALID_PROPERTY' });
+  await assert.rejects(client.sendEvent('x', { properties: new Map([['a', '1']]) }), { code: 'INVALID_PROPERTY' });
+  await assert.rejects(client.sendEvent('x', { properties: ['a'] }), { code: 'INVALID_PROPERTY' });
+  await assert.rejects(client.sendEvent('x', { messageId: 'm'.repeat(129) }), { code: 'INVALID_PROPERTY' });
+  // The limits themselves are accepted: 128 characters, a null-prototype object.
+  const props = Object.assign(Object.create(null), { a: '1' });
+  await client.sendEvent('ok', { messageId: 'm'.repeat(128), properties: props });
+  const stored = await telemetry(emu, deviceId);
+  assert.equal(stored.length, 1);
+  assert.equal(stored[0].systemProperties['message-id'], 'm'.repeat(128));
+  assert.equal(stored[0].properties.a, '1');
+  await client.close();
+});
+
+test('generateSasToken refuses both expiresAt and ttlSeconds, and an empty policyName', () => {
+  const base = { resourceUri: 'h/devices/d', key: KEY };
+  assert.throws(() => lib.generateSasToken({ ...base, expiresAt: 2_000_000_000, ttlSeconds: 60 }), { code: 'INVALID_EXPIRY' });
+  assert.throws(() => lib.generateSasToken({ ...base, policyName: '' }), { code: 'INVALID_ARGUMENT' });
+  assert.throws(() => lib.generateSasToken({ ...base, policyName: 7 }), { code: 'INVALID_ARGUMENT' });
+  assert.match(lib.generateSasToken({ ...base, policyName: 'registration' }), /&skn=registration$/);
 });

@@ -19,7 +19,8 @@ pub fn to_message(body: &JsValue, options: &JsValue) -> Result<Message, JsValue>
     } else if body.is_instance_of::<ArrayBuffer>() || ArrayBuffer::is_view(body) {
         (Uint8Array::new(body).to_vec(), false)
     } else if body.is_undefined() {
-        (Vec::new(), false)
+        // Most likely a forgotten argument; an empty message is `''` or `new Uint8Array()`.
+        return Err(js_error("INVALID_ARGUMENT", "body is undefined: pass '' for an empty message"));
     } else {
         let text = JSON::stringify(body)
             .ok()
@@ -36,12 +37,19 @@ pub fn to_message(body: &JsValue, options: &JsValue) -> Result<Message, JsValue>
         let v = v
             .as_string()
             .ok_or_else(|| js_error("INVALID_PROPERTY", &format!("{name} must be a string")))?;
+        if *key == "$.mid" && v.chars().count() > MAX_MESSAGE_ID_CHARS {
+            return Err(js_error("INVALID_PROPERTY", "messageId is longer than 128 characters"));
+        }
         msg = msg.with_system(key, &v);
     }
     if is_json {
         msg = msg.with_json_defaults();
     }
     let props = get(options, "properties");
+    if props.is_object() && !plain_object(&props) {
+        // A Map, an array or a class instance: `Object.entries` would drop its contents.
+        return Err(js_error("INVALID_PROPERTY", "properties must be a plain object of names to values"));
+    }
     if props.is_object() {
         let entries = Object::entries(props.unchecked_ref());
         for e in entries.iter() {
@@ -70,6 +78,18 @@ pub fn to_message(body: &JsValue, options: &JsValue) -> Result<Message, JsValue>
         return Err(js_error("INVALID_PROPERTY", "properties must be an object"));
     }
     Ok(msg)
+}
+
+/// IoT Hub's limit on `message-id`: "a case-sensitive string (up to 128 characters long)"
+/// (`iot-hub-devguide-messages-construct.md`).
+const MAX_MESSAGE_ID_CHARS: usize = 128;
+
+/// An object whose prototype is `Object.prototype` or `null`, with no Symbol keys (which
+/// `Object.entries` skips, and a property bag cannot carry).
+fn plain_object(v: &JsValue) -> bool {
+    let proto = Object::get_prototype_of(v);
+    let plain = proto.is_null() || proto == Object::get_prototype_of(&Object::new());
+    plain && Object::get_own_property_symbols(v.unchecked_ref::<Object>()).length() == 0
 }
 
 /// `{ body: Uint8Array, text, properties: {name: value|null}, messageId?, correlationId?, …,
