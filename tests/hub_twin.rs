@@ -67,6 +67,17 @@ fn error_statuses_become_typed_errors_and_429_is_throttled() {
 }
 
 #[test]
+fn a_refused_patch_carries_the_hubs_reason_and_error_code() {
+    let mut reqs = TwinRequests::new(1_000);
+    reqs.start(TwinRequestKind::PatchReported, b"{}".to_vec(), 0, ());
+    let body = br#"{"errorCode":400004,"message":"reported properties exceed 32 KB"}"#;
+    let (_, out) = reqs.handle_response(&res("$iothub/twin/res/400/?$rid=1"), body).unwrap();
+    let TwinOutcome::Failed(e) = out else { panic!("{out:?}") };
+    assert_eq!(e.error_code(), Some(400004));
+    assert_eq!(e.to_string(), "twin request failed with status 400: reported properties exceed 32 KB");
+}
+
+#[test]
 fn a_get_answer_that_is_not_a_json_object_is_invalid_twin_payload() {
     let mut reqs = TwinRequests::new(1_000);
     reqs.start(TwinRequestKind::Get, vec![], 0, ());

@@ -22,9 +22,12 @@ pub enum HubError {
     QueueFull {
         capacity: usize,
     },
-    /// The service answered a twin request with an error status (protocol §5.6).
+    /// The service answered a twin request with an error status (protocol §5.6), and, when
+    /// its body said, why (`message`) and its 6-digit `errorCode`.
     TwinRequestFailed {
         status: u16,
+        reason: Option<String>,
+        error_code: Option<i64>,
     },
     /// The service is throttling (status 429).
     Throttled,
@@ -61,9 +64,17 @@ impl HubError {
     }
 
     /// The status the service answered with, when there was one.
+    /// The service's 6-digit error code, when its answer carried one.
+    pub fn error_code(&self) -> Option<i64> {
+        match self {
+            HubError::TwinRequestFailed { error_code, .. } => *error_code,
+            _ => None,
+        }
+    }
+
     pub fn status(&self) -> Option<u16> {
         match self {
-            HubError::TwinRequestFailed { status } => Some(*status),
+            HubError::TwinRequestFailed { status, .. } => Some(*status),
             HubError::Throttled => Some(429),
             _ => None,
         }
@@ -86,7 +97,10 @@ impl fmt::Display for HubError {
             }
             HubError::InvalidProperty => f.write_str("property names must be non-empty and must not start with \"$.\""),
             HubError::QueueFull { capacity } => write!(f, "offline queue is full ({capacity} messages)"),
-            HubError::TwinRequestFailed { status } => write!(f, "twin request failed with status {status}"),
+            HubError::TwinRequestFailed { status, reason: Some(r), .. } => {
+                write!(f, "twin request failed with status {status}: {r}")
+            }
+            HubError::TwinRequestFailed { status, .. } => write!(f, "twin request failed with status {status}"),
             HubError::Throttled => f.write_str("the hub is throttling requests (429)"),
             HubError::InvalidTwinPayload => f.write_str("twin payload is not valid JSON"),
             HubError::Timeout => f.write_str("no answer in time"),

@@ -85,7 +85,7 @@ impl<T> TwinRequests<T> {
         let p = self.pending.remove(i);
         let outcome = match (res.status, p.kind) {
             (429, _) => TwinOutcome::Failed(HubError::Throttled),
-            (s, _) if s >= 300 => TwinOutcome::Failed(HubError::TwinRequestFailed { status: s }),
+            (s, _) if s >= 300 => TwinOutcome::Failed(failed(s, body)),
             (_, TwinRequestKind::Get) => match Value::parse(body) {
                 Some(v) if v.is_object() => TwinOutcome::Twin(v),
                 _ => TwinOutcome::Failed(HubError::InvalidTwinPayload),
@@ -140,4 +140,14 @@ fn to_publish(kind: TwinRequestKind, rid: &str, payload: &[u8]) -> TwinPublish {
         topic,
         payload: payload.to_vec(),
     }
+}
+
+/// A twin error answer, with the hub's reason when its body is the usual error JSON
+/// (`{"errorCode":400004,"message":"…",…}`; Azure's REST errors also spell it `Message`).
+fn failed(status: u16, body: &[u8]) -> HubError {
+    let v = Value::parse(body);
+    let field = |k: &str| v.as_ref().and_then(|v| v.get(k)).cloned();
+    let reason = field("message").or_else(|| field("Message")).and_then(|m| m.as_str().map(str::to_string));
+    let error_code = field("errorCode").and_then(|c| c.as_i64());
+    HubError::TwinRequestFailed { status, reason, error_code }
 }

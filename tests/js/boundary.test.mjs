@@ -204,3 +204,16 @@ test('generateSasToken refuses both expiresAt and ttlSeconds, and an empty polic
   assert.throws(() => lib.generateSasToken({ ...base, policyName: 7 }), { code: 'INVALID_ARGUMENT' });
   assert.match(lib.generateSasToken({ ...base, policyName: 'registration' }), /&skn=registration$/);
 });
+
+test('a reported patch the hub refuses rejects with its reason and errorCode, and the client keeps working', async () => {
+  const deviceId = await newDevice(emu, 'boundary-twin');
+  const client = await lib.IotHubClient.connect(hubOptions(emu, deviceId));
+  const err = await client.updateReportedProperties({ big: 'x'.repeat(40 * 1024) }).then(
+    () => assert.fail('a 40 KB patch was accepted'), (e) => e);
+  assert.equal(err.code, 'TWIN_REQUEST_FAILED');
+  assert.equal(err.status, 400);
+  assert.equal(err.errorCode, 400004);
+  assert.match(err.message, /^twin request failed with status 400: .+/);
+  assert.equal(typeof await client.updateReportedProperties({ small: 1 }), 'number');
+  await client.close();
+});

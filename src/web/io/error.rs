@@ -78,7 +78,7 @@ impl Coded for crate::hub::HubError {
         crate::hub::HubError::code(self)
     }
     fn details(&self) -> ServiceDetails {
-        ServiceDetails { status: self.status(), ..Default::default() }
+        ServiceDetails { status: self.status(), error_code: self.error_code(), tracking_id: None }
     }
 }
 
