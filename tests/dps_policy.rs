@@ -120,6 +120,21 @@ fn a_policy_may_lower_the_poll_floor_for_a_local_emulator() {
 }
 
 #[test]
+fn a_lowered_floor_is_also_the_interval_when_retry_after_is_unreadable() {
+    for retry_after in [None, Some("-5"), Some("soon")] {
+        let mut p = Provisioning::new(Policy::default().with_min_poll_ms(200));
+        expect_send(&mut p, 0, Operation::Register);
+        p.handle_response(0, J0, resp(202, retry_after, ASSIGNING));
+        expect_wait(&mut p, 0, 200);
+    }
+    // A raised floor holds too: never polled faster than asked.
+    let mut p = Provisioning::new(Policy::default().with_min_poll_ms(5_000));
+    expect_send(&mut p, 0, Operation::Register);
+    p.handle_response(0, J0, resp(202, Some("1"), ASSIGNING));
+    expect_wait(&mut p, 0, 5_000);
+}
+
+#[test]
 fn server_errors_back_off_exponentially_up_to_the_cap_then_succeed() {
     let policy = Policy { backoff: Backoff::new(1_000, 8_000), max_retries: 20, ..Policy::default() };
     let mut p = Provisioning::new(policy);

@@ -45,6 +45,15 @@ impl Default for Policy {
 }
 
 impl Policy {
+    /// Sets the poll floor; it is then also the interval used without a readable
+    /// `Retry-After`, so a caller who lowers the floor (a local emulator) is not left waiting
+    /// the 2 s default, and one who raises it is never polled faster than it.
+    pub fn with_min_poll_ms(mut self, ms: u64) -> Policy {
+        self.min_poll_ms = ms;
+        self.default_poll_ms = ms;
+        self
+    }
+
     /// The wait before the next poll, given the service's `Retry-After` in ms.
     pub fn poll_delay_ms(&self, retry_after_ms: Option<u64>) -> u64 {
         let lo = self.min_poll_ms.min(self.max_poll_ms);

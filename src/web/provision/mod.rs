@@ -59,7 +59,8 @@ export interface ProvisionOptions {
   timeoutMs?: number;
   /**
    * Least wait between status polls, ms (default 2000: DPS allows 5 polls per 10 s per device).
-   * `Retry-After` is clamped to [minPollMs, 300000]. Lower it only for a local emulator.
+   * `Retry-After` is clamped to [minPollMs, 300000]; without a readable one (absent, negative,
+   * a date) the wait is minPollMs. Lower it only for a local emulator.
    */
   minPollMs?: number;
   /** Per request, ms (default 30000); it, `timeoutMs` and `signal` also bound `getToken` and `fetch`. */

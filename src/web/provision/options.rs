@@ -76,7 +76,7 @@ fn policy(o: &JsValue) -> Result<Policy, JsValue> {
     }
     if let Some(ms) = opt_ms(o, "minPollMs")? {
         // Under 2 s only against a local emulator: DPS allows 5 polls per 10 s (§1.7).
-        p.min_poll_ms = ms;
+        p = p.with_min_poll_ms(ms);
     }
     let r = get(o, "retry");
     if !r.is_undefined() && !r.is_null() {
