@@ -146,8 +146,8 @@ fn to_publish(kind: TwinRequestKind, rid: &str, payload: &[u8]) -> TwinPublish {
 /// (`{"errorCode":400004,"message":"…",…}`; Azure's REST errors also spell it `Message`).
 fn failed(status: u16, body: &[u8]) -> HubError {
     let v = Value::parse(body);
-    let field = |k: &str| v.as_ref().and_then(|v| v.get(k)).cloned();
-    let reason = field("message").or_else(|| field("Message")).and_then(|m| m.as_str().map(str::to_string));
-    let error_code = field("errorCode").and_then(|c| c.as_i64());
+    let field = |k: &str| v.as_ref().and_then(|v| v.get(k));
+    let reason = field("message").or_else(|| field("Message")).and_then(Value::as_str).map(str::to_string);
+    let error_code = field("errorCode").and_then(Value::as_i64);
     HubError::TwinRequestFailed { status, reason, error_code }
 }
