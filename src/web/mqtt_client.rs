@@ -278,12 +278,9 @@ impl MqttClient {
             let (topic, options) = (arg_str(&topic, "topic")?, arg_options(&options, "options")?);
             let retain = get_bool(&options, "retain").unwrap_or(false);
             let (driver, bytes, qos) = (self.driver()?, payload_bytes(&payload)?, qos_option(&options)?);
-            Ok::<_, JsValue>(driver.publish(&topic, &bytes, qos, retain))
+            Ok::<_, JsValue>(driver.start_js(move |e, now| e.publish(now, &topic, &bytes, qos, retain)))
         })();
-        future_to_promise(async move {
-            started?.await?;
-            Ok(JsValue::UNDEFINED)
-        })
+        started.unwrap_or_else(|e| Promise::reject(&e))
     }
 
     /// Subscribes to one filter or an array of them, all at `options.qos`; resolves with the
@@ -297,17 +294,12 @@ impl MqttClient {
         let started = (|| {
             let options = arg_options(&options.map(JsValue::from).unwrap_or_default(), "options")?;
             let (driver, filters, qos) = (self.driver()?, filter_list(&filters)?, qos_option(&options)?);
-            let list: Vec<(&str, QoS)> = filters.iter().map(|f| (f.as_str(), qos)).collect();
-            Ok::<_, JsValue>(driver.subscribe(&list))
+            Ok::<_, JsValue>(driver.start_js(move |e, now| {
+                let list: Vec<(&str, QoS)> = filters.iter().map(|f| (f.as_str(), qos)).collect();
+                e.subscribe(now, &list)
+            }))
         })();
-        future_to_promise(async move {
-            let granted = started?.await?;
-            let out = Array::new();
-            for g in granted {
-                out.push(&JsValue::from_f64(f64::from(g.unwrap_or(0x80))));
-            }
-            Ok(out.into())
-        })
+        started.unwrap_or_else(|e| Promise::reject(&e))
     }
 
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
@@ -317,13 +309,12 @@ impl MqttClient {
     ) -> Promise {
         let started = (|| {
             let (driver, filters) = (self.driver()?, filter_list(&filters)?);
-            let list: Vec<&str> = filters.iter().map(String::as_str).collect();
-            Ok::<_, JsValue>(driver.unsubscribe(&list))
+            Ok::<_, JsValue>(driver.start_js(move |e, now| {
+                let list: Vec<&str> = filters.iter().map(String::as_str).collect();
+                e.unsubscribe(now, &list)
+            }))
         })();
-        future_to_promise(async move {
-            started?.await?;
-            Ok(JsValue::UNDEFINED)
-        })
+        started.unwrap_or_else(|e| Promise::reject(&e))
     }
 
     /// Sends DISCONNECT and closes; pending promises reject with `CLOSED`. Always resolves.

@@ -13,14 +13,14 @@ pub mod state;
 
 use std::rc::Rc;
 
-use js_sys::{Function, Promise};
+use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::web::io::error::js_error;
 use crate::web::hub::state::{Call, Hub, Inner};
 use crate::web::io::error::to_js;
-use crate::web::io::js::now_ms_u64 as now;
+use crate::web::io::js::{deferred, now_ms_u64 as now};
 use crate::web::hub::message::{js_to_json, to_message};
 use crate::web::io::js::{arg_fn, arg_options, arg_str};
 
@@ -139,15 +139,6 @@ extern "C" {
 #[wasm_bindgen]
 pub struct IotHubClient {
     inner: Rc<Hub>,
-}
-
-/// A Promise with its settle functions, for the driver to keep.
-fn deferred() -> (Promise, Function, Function) {
-    let mut slots: Option<(Function, Function)> = None;
-    let p = Promise::new(&mut |res, rej| slots = Some((res, rej)));
-    // The executor runs synchronously, so the slots are always filled; stay total anyway.
-    let (res, rej) = slots.unwrap_or_else(|| (Function::new_no_args(""), Function::new_no_args("")));
-    (p, res, rej)
 }
 
 fn rejected(e: JsValue) -> Promise {

@@ -113,6 +113,16 @@ pub fn whole_number(o: &JsValue, key: &str, lo: u64, hi: u64) -> Result<Option<u
         })
 }
 
+/// A Promise with its settle functions, for a driver to keep until the outcome is known: one
+/// `Promise::new` instead of one `future_to_promise` state machine per export.
+pub fn deferred() -> (js_sys::Promise, Function, Function) {
+    let mut slots: Option<(Function, Function)> = None;
+    let p = js_sys::Promise::new(&mut |res, rej| slots = Some((res, rej)));
+    // The executor runs synchronously, so the slots are always filled; stay total anyway.
+    let (res, rej) = slots.unwrap_or_else(|| (Function::new_no_args(""), Function::new_no_args("")));
+    (p, res, rej)
+}
+
 /// `spawn_local` through one boxed future type: each distinct future type would otherwise get
 /// its own copy of the task machinery (bench/size.md, third pass).
 pub fn spawn(f: impl Future<Output = ()> + 'static) {

@@ -32,9 +32,12 @@
 use std::future::Future;
 use std::rc::{Rc, Weak};
 
+use js_sys::{Function, Promise};
+use wasm_bindgen::JsValue;
+
 use crate::mqtt::client::{Action, ClientEngine, ClientEvent, Outcome};
 use crate::mqtt::{MqttError, Publish, QoS, SessionOptions, SubAckReturn};
-use crate::web::io::js::{now_ms_u64 as now, spawn};
+use crate::web::io::js::{deferred, now_ms_u64 as now, spawn};
 use crate::web::io::mailbox::{socket_listener, Alarm, Driven, Effects, Mailbox};
 use crate::web::io::oneshot::{channel, Sender};
 use crate::web::io::socket::{resolve_socket, JsSocket, Opening, Socket, SocketEvent, SocketFactory};
@@ -50,16 +53,31 @@ pub enum DriverEvent {
 
 type Reply<T> = Sender<Result<T, MqttError>>;
 
-/// A future handed out, waiting for its operation's outcome.
+/// A future or JS Promise handed out, waiting for its operation's outcome.
 enum Waiter {
     Connect(Reply<bool>),
     Done(Reply<()>),
     Subscribe(Reply<Vec<SubAckReturn>>),
+    /// A JS Promise's settle functions: resolved with `undefined` (`Done`) or the granted QoS
+    /// per filter (`Subscribed`, 128 = refused), rejected with the coded error.
+    Js(Function, Function),
 }
 
 impl Waiter {
     fn settle(self, outcome: Outcome) {
         match (self, outcome) {
+            (Waiter::Js(_, reject), Outcome::Failed(e)) => {
+                let _ = reject.call1(&JsValue::UNDEFINED, &JsValue::from(e));
+            }
+            (Waiter::Js(resolve, _), outcome) => {
+                let value = match outcome {
+                    Outcome::Subscribed(granted) => {
+                        granted.iter().map(|g| JsValue::from_f64(f64::from(g.unwrap_or(0x80)))).collect::<js_sys::Array>().into()
+                    }
+                    _ => JsValue::UNDEFINED,
+                };
+                let _ = resolve.call1(&JsValue::UNDEFINED, &value);
+            }
             (Waiter::Connect(w), Outcome::Connected(sp)) => w.send(Ok(sp)),
             (Waiter::Done(w), Outcome::Done) => w.send(Ok(())),
             (Waiter::Subscribe(w), Outcome::Subscribed(r)) => w.send(Ok(r)),
@@ -81,6 +99,8 @@ struct Inner {
     socket: Option<(u32, Socket)>,
     alarm: Alarm,
     waiters: Vec<(u64, Waiter)>,
+    /// Outcomes to hand their waiters once the state is released (a settle may run JS).
+    settled: Vec<(Waiter, Outcome)>,
     on_event: Option<Rc<dyn Fn(DriverEvent)>>,
     events: Vec<DriverEvent>,
     /// Sockets to drop once the state is released (dropping one calls into its JS object).
@@ -106,6 +126,7 @@ impl MqttDriver {
                 socket: None,
                 alarm: Alarm::default(),
                 waiters: Vec::new(),
+                settled: Vec::new(),
                 on_event: None,
                 events: Vec::new(),
                 dead: Vec::new(),
@@ -193,6 +214,17 @@ impl MqttDriver {
             i.waiters.push((op, Waiter::Done(tx)));
         });
         async move { rx.await.unwrap_or(Err(MqttError::Closed)) }
+    }
+
+    /// Starts an operation whose outcome settles a JS Promise, returned here: what `MqttClient`
+    /// hands out, with no Rust future in between (bench/size.md, fourth pass).
+    pub fn start_js(&self, start: impl FnOnce(&mut ClientEngine, u64) -> u64 + 'static) -> Promise {
+        let (p, resolve, reject) = deferred();
+        self.inner.post(move |i, _| {
+            let op = start(&mut i.engine, now());
+            i.waiters.push((op, Waiter::Js(resolve, reject)));
+        });
+        p
     }
 
     /// Acknowledges a received QoS 1 message (PUBACK).
@@ -287,7 +319,7 @@ impl Driven for Inner {
             match ev {
                 ClientEvent::Finished { op, outcome } => {
                     if let Some(i) = self.waiters.iter().position(|(o, _)| *o == op) {
-                        self.waiters.swap_remove(i).1.settle(outcome);
+                        self.settled.push((self.waiters.swap_remove(i).1, outcome));
                     }
                 }
                 ClientEvent::Message(p) => self.events.push(DriverEvent::Message(p)),
@@ -296,6 +328,10 @@ impl Driven for Inner {
         }
         for s in self.dead.drain(..) {
             fx.drop_socket(s);
+        }
+        let settled = std::mem::take(&mut self.settled);
+        if !settled.is_empty() {
+            fx.later(move || settled.into_iter().for_each(|(w, o)| w.settle(o)));
         }
         let events = std::mem::take(&mut self.events);
         if let (Some(h), false) = (self.on_event.clone(), events.is_empty()) {
