@@ -9,11 +9,13 @@ import path from 'node:path';
 import readline from 'node:readline';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const binary = path.join(root, 'target', 'debug', process.platform === 'win32' ? 'iot-emulator.exe' : 'iot-emulator');
+// IOT_EMULATOR_PROFILE=release (the full benchmark run) selects the optimised build.
+const release = process.env.IOT_EMULATOR_PROFILE === 'release';
+const binary = path.join(root, 'target', release ? 'release' : 'debug', process.platform === 'win32' ? 'iot-emulator.exe' : 'iot-emulator');
 
 export function ensureEmulatorBuilt() {
   if (existsSync(binary)) return binary;
-  const r = spawnSync('cargo', ['build', '-p', 'iot-emulator'], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync('cargo', ['build', '-p', 'iot-emulator', ...(release ? ['--release'] : [])], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) throw new Error('cargo build -p iot-emulator failed');
   return binary;
 }
