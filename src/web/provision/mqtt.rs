@@ -72,10 +72,16 @@ impl MqttChannel {
         race(fut, timeout_ms, self.signal.as_ref()).await
     }
 
+    /// The inbox, unless the event handler holds it (it never does across an await): a busy
+    /// `RefCell` must not panic on wasm.
+    fn inbox(&self) -> Option<std::cell::RefMut<'_, Inbox>> {
+        self.inbox.try_borrow_mut().ok()
+    }
+
     /// Drops the connection after a timeout or an abort, so nothing half-done is reused.
     fn fail<T>(&mut self, r: Raced<T>) -> FetchFailure {
         self.driver.close();
-        if let Ok(mut b) = self.inbox.try_borrow_mut() {
+        if let Some(mut b) = self.inbox() {
             b.exchange.forget();
         }
         match r {
@@ -95,8 +101,7 @@ impl MqttChannel {
         let start = now();
         let left = move || (timeout_ms - now().saturating_sub(start) as f64).max(0.0);
         if !self.driver.is_connected() {
-            {
-                let mut b = self.inbox.borrow_mut();
+            if let Some(mut b) = self.inbox() {
                 b.reply = None;
                 b.lost = None;
             }
@@ -105,7 +110,8 @@ impl MqttChannel {
                 Raced::Done(Ok(_)) => {}
                 Raced::Done(Err(e)) => {
                     self.driver.close();
-                    return self.inbox.borrow_mut().exchange.connect_failed(&e).map_err(FetchFailure::Network);
+                    let verdict = self.inbox().map(|mut b| b.exchange.connect_failed(&e));
+                    return verdict.unwrap_or_else(|| Err(e.to_string())).map_err(FetchFailure::Network);
                 }
                 r => return Err(self.fail(r)),
             }
@@ -119,7 +125,9 @@ impl MqttChannel {
             }
         }
 
-        let (topic, payload) = self.inbox.borrow_mut().exchange.request(op, &opts.registration);
+        let Some((topic, payload)) = self.inbox().map(|mut b| b.exchange.request(op, &opts.registration)) else {
+            return Err(FetchFailure::Network("provisioning channel busy".into()));
+        };
         // QoS 1, as the Node SDK publishes; the PUBACK is not awaited, the response is.
         let sent = self.driver.publish(&topic, &payload, QoS::AtLeastOnce, false);
         let inbox = self.inbox.clone();
@@ -154,7 +162,9 @@ impl MqttChannel {
             Raced::Done(Ok(r)) => Ok(r),
             Raced::Done(Err(e)) => {
                 self.driver.close();
-                self.inbox.borrow_mut().exchange.forget();
+                if let Some(mut b) = self.inbox() {
+                    b.exchange.forget();
+                }
                 Err(e)
             }
             r => Err(self.fail(r)),
