@@ -158,6 +158,23 @@ test('mqtt-ws: with no WebSocket global and none passed, the error says so', asy
   }
 });
 
+test('mqtt-ws: with no WebSocket at all, provision fails at once instead of retrying', async () => {
+  const had = Object.getOwnPropertyDescriptor(globalThis, 'WebSocket');
+  delete globalThis.WebSocket;
+  const statuses = [];
+  try {
+    await assert.rejects(
+      lib.provision({ idScope: emu.idScope, endpoint: emu.httpUrl, transport: 'mqtt-ws', registrationId: individual.registrationId,
+        symmetricKey: individual.primaryKey, onStatus: (s) => statuses.push(s.status) }),
+      (e) => e.code === 'NETWORK' && /no global WebSocket/.test(e.message),
+    );
+    // Not even a first attempt, so no retry: the default policy would retry NETWORK 10 times.
+    assert.deepEqual(statuses, []);
+  } finally {
+    if (had) Object.defineProperty(globalThis, 'WebSocket', had);
+  }
+});
+
 test('mqtt-ws: createWebSocket may return a Promise of a socket', async () => {
   const urls = [];
   const r = await lib.provision({

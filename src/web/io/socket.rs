@@ -68,14 +68,19 @@ impl SocketFactory {
                 v
             }
             SocketFactory::Constructor(c) => Reflect::construct(c, &args).map_err(socket_error)?,
-            SocketFactory::Global => {
-                let ctor = get_fn(&js_sys::global(), "WebSocket").ok_or_else(|| {
-                    MqttError::SocketError("no global WebSocket: pass options.WebSocket (e.g. the ws package)".into())
-                })?;
-                Reflect::construct(&ctor, &args).map_err(socket_error)?
-            }
+            SocketFactory::Global => Reflect::construct(&global_websocket()?, &args).map_err(socket_error)?,
         };
         prepare(socket).map(Opening::Ready)
+    }
+
+    /// Whether sockets can be had at all: with neither option given, the runtime must have a
+    /// global `WebSocket` (Node 20 has none). A missing one is permanent, so callers check it
+    /// before they start rather than retry it.
+    pub fn check(&self) -> Result<(), MqttError> {
+        match self {
+            SocketFactory::Global => global_websocket().map(drop),
+            _ => Ok(()),
+        }
     }
 
     /// `start`, then waits (at most `ms`) for a `createWebSocket` Promise if there is one.
@@ -85,6 +90,12 @@ impl SocketFactory {
             Opening::Pending(p) => resolve_socket(p, ms).await,
         }
     }
+}
+
+fn global_websocket() -> Result<Function, MqttError> {
+    get_fn(&js_sys::global(), "WebSocket").ok_or_else(|| {
+        MqttError::SocketError("no global WebSocket: pass options.WebSocket (e.g. the ws package)".into())
+    })
 }
 
 /// A socket, or a Promise of one from `createWebSocket`.

@@ -170,6 +170,12 @@ pub fn read(o: &JsValue) -> Result<Options, JsValue> {
         v if v.is_undefined() || v.is_null() => None,
         _ => Some(get_fn(o, "fetch").ok_or_else(|| invalid("fetch must be a function"))?),
     };
+    let sockets = SocketFactory::from_options(o);
+    if transport == Transport::MqttWs {
+        // Coded as the transport failure it would otherwise become (`NETWORK`), but at once:
+        // retrying cannot make a WebSocket appear.
+        sockets.check().map_err(|e| js_error("NETWORK", &e.to_string()))?;
+    }
     Ok(Options {
         registration,
         endpoint,
@@ -181,7 +187,7 @@ pub fn read(o: &JsValue) -> Result<Options, JsValue> {
         on_status,
         policy: policy(o)?,
         fetch,
-        sockets: SocketFactory::from_options(o),
+        sockets,
     })
 }
 
