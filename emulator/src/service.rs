@@ -67,8 +67,26 @@ fn parse<T: for<'de> Deserialize<'de>>(b: &Bytes) -> Result<T, Response> {
     serde_json::from_slice(b).map_err(|e| bad(format!("malformed JSON body: {e}")))
 }
 
+/// A registry body whose id field (`deviceId`, `registrationId`, `enrollmentGroupId`) may be left
+/// out: the path names the record. A body naming another id is refused, not renamed, because a
+/// caller who wrote it meant that record and would otherwise update a different one unawares.
+#[allow(clippy::result_large_err)]
+fn parse_named<T: for<'de> Deserialize<'de>>(b: &Bytes, field: &str, id: &str) -> Result<T, Response> {
+    let mut v: Value = parse(b)?;
+    let Some(o) = v.as_object_mut() else { return Err(bad("the body must be a JSON object")) };
+    match o.get(field) {
+        None | Some(Value::Null) => {
+            o.insert(field.into(), json!(id));
+        }
+        Some(Value::String(named)) if named == id => {}
+        Some(other) => return Err(bad(format!("the body's {field} {other} is not the path's '{id}'"))),
+    }
+    serde_json::from_value(v).map_err(|e| bad(format!("invalid body: {e}")))
+}
+
 async fn info(AxState(s): AxState<St>) -> Response {
-    ok(json!({"idScope": s.id_scope, "hubHostname": s.hub_hostname, "retryAfter": s.retry_after, "cors": s.guard.origins.describe()}))
+    ok(json!({"idScope": s.id_scope, "hubHostname": s.hub_hostname, "retryAfter": s.retry_after, "cors": s.guard.origins.describe(),
+        "retention": s.hub.telemetry.retention()}))
 }
 
 async fn devices(AxState(s): AxState<St>) -> Response {
@@ -88,11 +106,10 @@ async fn get_device(AxState(s): AxState<St>, Path(id): Path<String>) -> Response
 }
 
 async fn put_device(AxState(s): AxState<St>, Path(id): Path<String>, b: Bytes) -> Response {
-    let mut d: DeviceIdentity = match parse(&b) {
+    let d: DeviceIdentity = match parse_named(&b, "deviceId", &id) {
         Ok(d) => d,
         Err(r) => return r,
     };
-    d.device_id = id;
     s.hub.upsert_device(d.clone(), None);
     ok_json(&d)
 }
@@ -221,11 +238,10 @@ async fn get_enrollment(AxState(s): AxState<St>, Path(id): Path<String>) -> Resp
 }
 
 async fn put_enrollment(AxState(s): AxState<St>, Path(id): Path<String>, b: Bytes) -> Response {
-    let mut e: Enrollment = match parse(&b) {
+    let e: Enrollment = match parse_named(&b, "registrationId", &id) {
         Ok(e) => e,
         Err(r) => return r,
     };
-    e.registration_id = id;
     s.dps.enrollments.put(e.clone());
     ok_json(&e)
 }
@@ -246,11 +262,10 @@ async fn get_group(AxState(s): AxState<St>, Path(id): Path<String>) -> Response 
 }
 
 async fn put_group(AxState(s): AxState<St>, Path(id): Path<String>, b: Bytes) -> Response {
-    let mut g: EnrollmentGroup = match parse(&b) {
+    let g: EnrollmentGroup = match parse_named(&b, "enrollmentGroupId", &id) {
         Ok(g) => g,
         Err(r) => return r,
     };
-    g.enrollment_group_id = id;
     s.dps.enrollments.put_group(g.clone());
     ok_json(&g)
 }
@@ -295,7 +310,15 @@ async fn faults(AxState(s): AxState<St>, b: Bytes) -> Response {
             }
             Some("withhold") => f.set_puback(PubackMode::Withhold),
             Some("delay") => f.set_puback(PubackMode::Delay { ms: v["delayMs"].as_u64().unwrap_or(1000) }),
-            Some("release") => s.release_pubacks(),
+            // Release ends a withhold as well: left on, the next message would be held again and
+            // a client waiting on it would time out after the operator meant to let it through.
+            // A delay mode stays (it holds nothing indefinitely); its pending PUBACKs go now.
+            Some("release") => {
+                if f.puback() == PubackMode::Withhold {
+                    f.set_puback(PubackMode::Normal);
+                }
+                s.release_pubacks();
+            }
             _ => return bad("mode must be normal, withhold, delay or release"),
         },
         Some("tokenTtl") => f.max_token_ttl_secs.store(v["seconds"].as_u64().unwrap_or(0), Ordering::Relaxed),

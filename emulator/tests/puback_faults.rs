@@ -1,7 +1,7 @@
 #![cfg(not(target_arch = "wasm32"))]
-//! The telemetry PUBACK fault `{"kind":"puback","mode":"delay","delayMs":MS}` through the service
-//! API: the message is stored at once, its PUBACK comes no sooner than MS later; `release`
-//! sends a delayed PUBACK at once; `normal` ends the fault.
+//! The telemetry PUBACK faults through the service API: `delay` stores the message at once and
+//! PUBACKs it no sooner than MS later; `withhold` holds every PUBACK; `release` sends the held
+//! and delayed ones at once and ends a withhold; `normal` ends any fault.
 
 mod common;
 use common::*;
@@ -51,4 +51,21 @@ async fn release_sends_a_delayed_puback_at_once_and_normal_ends_the_fault() {
     assert_eq!(faults(&emu).await["puback"], serde_json::json!({"mode": "normal"}));
     publish_one(&mut c).await;
     assert!(matches!(c.next(Duration::from_secs(5)).await, Some(Packet::V3_1_1Puback(_))));
+}
+
+#[tokio::test]
+async fn release_after_withhold_sends_the_held_pubacks_and_the_next_message_is_pubacked_at_once() {
+    let emu = start().await;
+    fault(&emu, r#"{"kind":"puback","mode":"withhold"}"#).await;
+    let mut c = connected(&emu).await;
+    publish_one(&mut c).await;
+    publish_one(&mut c).await;
+    assert_eq!(c.next_or_close(Duration::from_millis(300)).await.err(), Some(false), "both PUBACKs are held");
+    fault(&emu, r#"{"kind":"puback","mode":"release"}"#).await;
+    for _ in 0..2 {
+        assert!(matches!(c.next(Duration::from_secs(5)).await, Some(Packet::V3_1_1Puback(_))), "a held PUBACK is released");
+    }
+    assert_eq!(faults(&emu).await["puback"], serde_json::json!({"mode": "normal"}), "release ends the withhold");
+    publish_one(&mut c).await;
+    assert!(matches!(c.next(Duration::from_secs(2)).await, Some(Packet::V3_1_1Puback(_))), "a message after release is not held");
 }
