@@ -26,6 +26,9 @@ pub struct ConfigFile {
     /// The key `/service/*` requires (base64); a random one per start when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_key: Option<String>,
+    /// Telemetry messages kept per device (default 10,000; the oldest are dropped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<usize>,
 }
 
 fn default_scope() -> String {
@@ -132,6 +135,8 @@ pub struct Config {
     pub dps_fault_count: u32,
     pub dps_fault_status: u16,
     pub puback: PubackMode,
+    /// Telemetry messages kept per device; overrides the config file's `retention`.
+    pub retention: Option<usize>,
     pub file: ConfigFile,
     /// Log refusals and connections to stderr.
     pub log: bool,
@@ -155,6 +160,7 @@ impl Config {
             dps_fault_count: 0,
             dps_fault_status: 503,
             puback: PubackMode::Normal,
+            retention: None,
             file: default_file(),
             log: false,
         }
@@ -169,6 +175,7 @@ pub fn default_file() -> ConfigFile {
         enrollment_groups: vec![],
         devices: vec![],
         service_key: None,
+        retention: None,
     })
 }
 

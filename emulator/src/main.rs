@@ -59,6 +59,10 @@ struct Cli {
     /// Delay every telemetry PUBACK by this many milliseconds.
     #[arg(long)]
     puback_delay_ms: Option<u64>,
+    /// Telemetry messages kept per device, oldest dropped first (default: the config's
+    /// retention, else 10000).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    retention: Option<u64>,
     /// Do not log refusals and connections to stderr.
     #[arg(long)]
     quiet: bool,
@@ -96,6 +100,7 @@ fn main() {
         dps_fault_count: cli.dps_fault_count,
         dps_fault_status: cli.dps_fault_status,
         puback,
+        retention: cli.retention.map(|n| n as usize),
         file,
         log: !cli.quiet,
     };

@@ -89,7 +89,7 @@ impl State {
             guard,
             log_to_stderr: cfg.log,
             dps: Dps::new(f.id_scope.clone(), Enrollments::new(f.enrollments.clone(), f.enrollment_groups.clone())),
-            hub: Hub::new(cfg.hub_hostname.clone(), f.devices.clone()),
+            hub: Hub::new(cfg.hub_hostname.clone(), f.devices.clone(), cfg.retention.or(f.retention).unwrap_or(hub::telemetry::DEFAULT_RETENTION)),
             faults: Faults {
                 dps_count: AtomicU32::new(cfg.dps_fault_count),
                 dps_status: AtomicU32::new(cfg.dps_fault_status as u32),

@@ -98,12 +98,12 @@ pub fn identity_key(device: &str, module: Option<&str>) -> String {
 }
 
 impl Hub {
-    pub fn new(hostname: String, devices: Vec<DeviceIdentity>) -> Hub {
+    pub fn new(hostname: String, devices: Vec<DeviceIdentity>, retention: usize) -> Hub {
         let hub = Hub {
             hostname,
             devices: DashMap::new(),
             identities: DashMap::new(),
-            telemetry: telemetry::Store::default(),
+            telemetry: telemetry::Store::new(retention),
             methods: DashMap::new(),
             next_id: AtomicU64::new(1),
         };

@@ -10,8 +10,9 @@ use serde_json::{json, Map, Value};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Per-device history kept in memory.
-pub const PER_DEVICE_LIMIT: usize = 10_000;
+/// Messages kept per device unless `--retention` or the config's `retention` says otherwise; the
+/// oldest go first. In memory only, so the bound is what keeps a long run from growing forever.
+pub const DEFAULT_RETENTION: usize = 10_000;
 
 #[derive(Debug, Clone)]
 pub struct StoredMessage {
@@ -75,13 +76,22 @@ pub fn split_bag(bag: &str) -> (Map<String, Value>, Map<String, Value>) {
     (sys, app)
 }
 
-#[derive(Default)]
 pub struct Store {
     by_device: DashMap<String, VecDeque<StoredMessage>>,
     seq: AtomicU64,
+    retention: usize,
 }
 
 impl Store {
+    /// Keeps the last `retention` messages of each device (at least one).
+    pub fn new(retention: usize) -> Store {
+        Store { by_device: DashMap::new(), seq: AtomicU64::new(0), retention: retention.max(1) }
+    }
+
+    pub fn retention(&self) -> usize {
+        self.retention
+    }
+
     pub fn add(&self, device: &str, module: Option<&str>, body: Vec<u8>, bag: &str, model_id: Option<&str>, retain: bool) -> StoredMessage {
         let (mut sys, mut app) = split_bag(bag);
         let now = clock::now_iso();
@@ -108,7 +118,7 @@ impl Store {
             enqueued: now,
         };
         let mut q = self.by_device.entry(device.to_string()).or_default();
-        if q.len() >= PER_DEVICE_LIMIT {
+        while q.len() >= self.retention {
             q.pop_front();
         }
         q.push_back(msg.clone());
