@@ -10,6 +10,9 @@ const form = $('provision-form');
 const config = await fetch('demo-config.json').then((r) => (r.ok ? r.json() : {})).catch(() => ({}));
 let client = null;
 let provisioned = null;
+// Bumped by every provision attempt: a callback of an older attempt's client (a late ack, a
+// 'disconnected' from closing it) checks it and leaves the new attempt's panels alone.
+let attempt = 0;
 
 // ---- form ----------------------------------------------------------------------------------
 form.endpoint.value = config.dpsEndpoint ?? 'https://global.azure-devices-provisioning.net';
@@ -48,12 +51,17 @@ function setStatus(id, state, text) {
   el.textContent = text;
 }
 
+// `CODE: message`, then the service's details on a line of their own, each shown once: the
+// library's message may already carry `(status …, errorCode …)`, so that part is taken out of it
+// and anything the rest of the message still names is not repeated.
 function showError(id, e) {
   const el = $(id);
   if (!e) { el.hidden = true; el.textContent = ''; return; }
-  const extra = [e.status && `status ${e.status}`, e.errorCode && `errorCode ${e.errorCode}`, e.trackingId && `trackingId ${e.trackingId}`]
-    .filter(Boolean).join(', ');
-  el.textContent = `${e.code ?? 'ERROR'}: ${e.message}${extra ? `\n(${extra})` : ''}`;
+  const message = String(e.message ?? '').replace(/ \(status \d+(?:, errorCode \d+)?\)/, '');
+  const details = [['status', e.status], ['errorCode', e.errorCode], ['trackingId', e.trackingId]]
+    .filter(([, v]) => v != null && v !== '' && !message.includes(String(v)))
+    .map(([k, v]) => `${k} ${v}`);
+  el.textContent = `${e.code ?? 'ERROR'}: ${message}${details.length ? `\n${details.join(' · ')}` : ''}`;
   el.hidden = false;
 }
 
@@ -67,17 +75,27 @@ function logTo(id, text, cls) {
 }
 
 // ---- provision ------------------------------------------------------------------------------
-form.addEventListener('submit', async (ev) => {
-  ev.preventDefault();
-  showError('provision-error', null);
+// A new attempt starts a new device's story: everything the previous one showed goes at once,
+// before anything is awaited, so a failure can never stand next to an older success.
+function clearPanels() {
+  for (const id of ['provision-error', 'send-error', 'twin-error']) showError(id, null);
   $('result').hidden = true;
-  $('provision-btn').disabled = true;
-  if (client) { await client.close().catch(() => {}); client = null; }
-  setButtons(false);
-  // A new registration starts a new device's story.
+  for (const dd of $('result').querySelectorAll('dd')) dd.textContent = '';
   for (const id of ['send-log', 'desired-log', 'methods-log', 'c2d-log']) $(id).replaceChildren();
   $('twin-view').textContent = '—';
+  setButtons(false);
   setStatus('hub-status', 'idle', 'not connected');
+}
+
+form.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const mine = ++attempt;
+  $('provision-btn').disabled = true;
+  clearPanels();
+  provisioned = null;
+  const old = client;
+  client = null;
+  if (old) await old.close().catch(() => {});
   const keyField = keyKind() === 'group' ? 'groupKey' : 'symmetricKey';
   const endpoint = form.endpoint.value.trim();
   try {
@@ -89,6 +107,7 @@ form.addEventListener('submit', async (ev) => {
       [keyField]: form.key.value.trim(),
       transport: form.transport.value,
       onStatus: (s) => {
+        if (mine !== attempt) return;
         if (s.status === 'assigning') {
           const wait = s.nextPollMs != null ? `, polling in ${(s.nextPollMs / 1000).toFixed(1)} s` : '';
           setStatus('provision-status', 'busy', `assigning (attempt ${s.attempt ?? 1}${wait})`);
@@ -101,8 +120,9 @@ form.addEventListener('submit', async (ev) => {
     for (const k of ['registrationId', 'deviceId', 'assignedHub', 'status', 'substatus']) $(`r-${k}`).textContent = provisioned[k] ?? '';
     $('r-payload').textContent = JSON.stringify(provisioned.payload ?? null);
     $('result').hidden = false;
-    await connectHub(endpoint);
+    await connectHub(endpoint, mine);
   } catch (e) {
+    if (mine !== attempt) return;
     setStatus('provision-status', 'bad', 'failed');
     showError('provision-error', e);
   } finally {
@@ -115,48 +135,57 @@ function setButtons(on) {
   for (const id of ['send-btn', 'report-btn', 'get-twin-btn']) $(id).disabled = !on;
 }
 
-async function connectHub(endpoint) {
+async function connectHub(endpoint, mine) {
+  const current = () => mine === attempt;
+  const device = provisioned.deviceId;
   setStatus('hub-status', 'busy', `connecting to ${provisioned.assignedHub}…`);
+  let c;
   try {
-    client = await IotHubClient.connect({ provisioning: provisioned, url: config.hubUrl ?? localHubUrl(endpoint) });
+    c = await IotHubClient.connect({ provisioning: provisioned, url: config.hubUrl ?? localHubUrl(endpoint) });
   } catch (e) {
+    if (!current()) return;
     setStatus('hub-status', 'bad', 'connection failed');
     showError('send-error', e);
     return;
   }
-  setStatus('hub-status', 'ok', `connected as ${provisioned.deviceId}`);
+  if (!current()) { await c.close().catch(() => {}); return; }
+  client = c;
+  setStatus('hub-status', 'ok', `connected as ${device}`);
   setButtons(true);
-  client.on('disconnected', (info) => setStatus('hub-status', 'warn', `disconnected${info?.code ? `: ${info.code}` : ''}`));
-  client.on('reconnecting', (info) => setStatus('hub-status', 'warn', `reconnecting (attempt ${info?.attempt ?? '?'}, in ${info?.delayMs ?? '?'} ms)`));
-  client.on('connected', () => setStatus('hub-status', 'ok', `connected as ${provisioned.deviceId}`));
-  client.on('error', (e) => showError('send-error', e));
-  client.onDesiredPropertiesUpdate((patch, version) => logTo('desired-log', `v${version ?? '?'} ${JSON.stringify(patch)}`));
-  client.onMethod('*', async (req) => {
-    logTo('methods-log', `${req.methodName}(${JSON.stringify(req.payload)}) → 200`, 'ok');
+  c.on('disconnected', (info) => current() && setStatus('hub-status', 'warn', `disconnected${info?.code ? `: ${info.code}` : ''}`));
+  c.on('reconnecting', (info) => current() && setStatus('hub-status', 'warn', `reconnecting (attempt ${info?.attempt ?? '?'}, in ${info?.delayMs ?? '?'} ms)`));
+  c.on('connected', () => current() && setStatus('hub-status', 'ok', `connected as ${device}`));
+  c.on('error', (e) => current() && showError('send-error', e));
+  c.onDesiredPropertiesUpdate((patch, version) => current() && logTo('desired-log', `v${version ?? '?'} ${JSON.stringify(patch)}`));
+  c.onMethod('*', async (req) => {
+    if (current()) logTo('methods-log', `${req.methodName}(${JSON.stringify(req.payload)}) → 200`, 'ok');
     return { status: 200, payload: { method: req.methodName, echo: req.payload, answeredAt: new Date().toISOString() } };
   });
-  client.onMessage((m) => logTo('c2d-log', `${m.text}  ${JSON.stringify(m.properties)}`));
+  c.onMessage((m) => current() && logTo('c2d-log', `${m.text}  ${JSON.stringify(m.properties)}`));
   await refreshTwin();
 }
 
 // "Send 10 messages": concurrently, logged as the quickstart logs them.
 $('send-btn').addEventListener('click', async () => {
+  const mine = attempt;
   showError('send-error', null);
   $('send-btn').disabled = true;
   try {
-    await sendTestMessages(client, 10, (line) => logTo('send-log', line, line.startsWith('done') ? 'ok' : undefined));
+    await sendTestMessages(client, 10, (line) => mine === attempt && logTo('send-log', line, line.startsWith('done') ? 'ok' : undefined));
   } catch (e) {
-    showError('send-error', e);
+    if (mine === attempt) showError('send-error', e);
   } finally {
-    $('send-btn').disabled = false;
+    if (mine === attempt) $('send-btn').disabled = false;
   }
 });
 
 async function refreshTwin() {
+  const mine = attempt;
   try {
-    $('twin-view').textContent = JSON.stringify(await client.getTwin(), null, 2);
+    const twin = await client.getTwin();
+    if (mine === attempt) $('twin-view').textContent = JSON.stringify(twin, null, 2);
   } catch (e) {
-    showError('twin-error', e);
+    if (mine === attempt) showError('twin-error', e);
   }
 }
 $('get-twin-btn').addEventListener('click', () => { showError('twin-error', null); refreshTwin(); });
@@ -164,12 +193,14 @@ $('report-btn').addEventListener('click', async () => {
   showError('twin-error', null);
   let patch;
   try { patch = JSON.parse($('reported').value); } catch (e) { showError('twin-error', { code: 'INVALID_JSON', message: e.message }); return; }
+  const mine = attempt;
   try {
     const version = await client.updateReportedProperties(patch);
+    if (mine !== attempt) return;
     logTo('desired-log', `reported accepted, $version ${version}`, 'ok');
     await refreshTwin();
   } catch (e) {
-    showError('twin-error', e);
+    if (mine === attempt) showError('twin-error', e);
   }
 });
 

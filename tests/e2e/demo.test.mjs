@@ -2,7 +2,9 @@
 // set-up and build) starts the emulator, runs the quickstart in Node and serves the demo; then
 // Chromium (Playwright) clicks Provision and "Send 10 messages", and the cloud panel and the
 // emulator's service API both show the 10 messages; then it provisions again with the group key
-// over MQTT-WS, showing the derived key. A screenshot is saved in test-output/. Then a page on
+// over MQTT-WS, showing the derived key (screenshot: test-output/demo.png); then it fills every
+// device panel and provisions with a wrong key: the old result and the panels go at once, and the
+// error shows its code, errorCode and trackingId once each (test-output/demo-failed.png). Then a page on
 // another origin tries the emulator and the demo's config, and gets nothing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -106,6 +108,46 @@ test('npm start runs the quickstart, and the demo provisions and sends 10 messag
 
   mkdirSync(outDir, { recursive: true });
   await page.screenshot({ path: `${outDir}/demo.png`, fullPage: true });
+
+  // A failed provision after a successful one. First every panel of the device gets something:
+  // telemetry, a direct method, a C2D message and a desired-property update.
+  await page.click('#send-btn');
+  await page.waitForFunction(() => [...document.querySelectorAll('#send-log li')].filter((li) => li.textContent.startsWith('done sending message #')).length === 10, null, { timeout: 60_000 });
+  const post = (path, body, method = 'POST') => service(path, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  assert.equal((await post(`/devices/${registrationId}/methods`, { methodName: 'ping', payload: { n: 1 }, responseTimeoutInSeconds: 10 })).status, 200);
+  assert.equal((await post(`/devices/${registrationId}/messages`, { body: 'hello device' })).status, 200);
+  assert.equal((await post(`/twins/${registrationId}/desired`, { fanSpeed: 3 }, 'PATCH')).status, 200);
+  const panels = ['send-log', 'methods-log', 'c2d-log', 'desired-log'];
+  await page.waitForFunction((ids) => ids.every((id) => document.getElementById(id).children.length > 0), panels, { timeout: 30_000 });
+
+  // Then the same registration id with a wrong group key, over REST (where DPS answers with its
+  // errorCode and trackingId). The click clears everything before the handler first waits.
+  await page.check('input[name=transport][value=https]');
+  await page.fill('input[name=key]', Buffer.alloc(32, 7).toString('base64'));
+  const atClick = await page.evaluate((ids) => {
+    document.getElementById('provision-btn').click();
+    return {
+      result: getComputedStyle(document.getElementById('result')).display,
+      deviceId: document.getElementById('r-deviceId').textContent,
+      panels: ids.map((id) => document.getElementById(id).children.length),
+      twin: document.getElementById('twin-view').textContent,
+    };
+  }, panels);
+  assert.deepEqual(atClick, { result: 'none', deviceId: '', panels: [0, 0, 0, 0], twin: '—' });
+  await page.waitForSelector('#provision-status[data-state=bad]', { timeout: 60_000 });
+  assert.equal(await page.isVisible('#result'), false, 'the old registration result is gone');
+  assert.equal(await page.textContent('#r-deviceId'), '');
+  assert.deepEqual(await page.$$eval(panels.map((id) => `#${id} li`).join(','), (lis) => lis.length), 0);
+  assert.equal(await page.textContent('#twin-view'), '—');
+  assert.equal(await page.getAttribute('#hub-status', 'data-state'), 'idle');
+  const shown = await page.textContent('#provision-error');
+  const once = (text) => shown.split(text).length - 1;
+  const trackingId = shown.match(/trackingId ([0-9a-f-]{8,})/)?.[1];
+  assert.ok(trackingId, `a trackingId is shown: ${shown}`);
+  assert.match(shown, /^DPS_UNAUTHORIZED: /);
+  for (const part of ['DPS_UNAUTHORIZED', 'status 401', 'errorCode 401002', trackingId]) assert.equal(once(part), 1, `${part} once in: ${shown}`);
+  assert.deepEqual(errors, []);
+  await page.screenshot({ path: `${outDir}/demo-failed.png`, fullPage: true });
   await page.close();
 });
 
