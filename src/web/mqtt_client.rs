@@ -21,7 +21,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::web::io::error::js_error;
-use crate::web::io::js::{arg_fn, arg_options, arg_str, get_bool, get_f64, get_str, object, set, whole_number};
+use crate::web::io::js::{arg_fn, arg_options, arg_str, get_str, object, opt_bool, opt_str, set, whole_number};
 use crate::web::io::mqtt_driver::{DriverEvent, MqttDriver};
 use crate::web::io::socket::SocketFactory;
 use crate::mqtt::{MqttError, QoS, SessionOptions};
@@ -83,11 +83,9 @@ fn bad(msg: &str) -> JsValue {
 }
 
 fn qos_option(options: &JsValue) -> Result<QoS, JsValue> {
-    match get_f64(options, "qos") {
-        None => Ok(QoS::AtMostOnce),
-        Some(0.0) => Ok(QoS::AtMostOnce),
-        Some(1.0) => Ok(QoS::AtLeastOnce),
-        Some(_) => Err(bad("qos must be 0 or 1")),
+    match whole_number(options, "qos", 0, 1)? {
+        None | Some(0) => Ok(QoS::AtMostOnce),
+        Some(_) => Ok(QoS::AtLeastOnce),
     }
 }
 
@@ -101,14 +99,14 @@ fn session_options(o: &JsValue) -> Result<SessionOptions, JsValue> {
     }
     let mut s = SessionOptions {
         client_id: get_str(o, "clientId").ok_or_else(|| bad("clientId must be a string"))?,
-        username: get_str(o, "username"),
-        password: get_str(o, "password"),
+        username: opt_str(o, "username")?,
+        password: opt_str(o, "password")?,
         ..Default::default()
     };
     if let Some(k) = whole_number(o, "keepAlive", 0, 65535)? {
         s.keep_alive_secs = k as u16;
     }
-    if let Some(c) = get_bool(o, "cleanSession") {
+    if let Some(c) = opt_bool(o, "cleanSession")? {
         s.clean_session = c;
     }
     // Bounded well below setTimeout's 2^31-1 ms ceiling: an hour is already generous.
@@ -239,7 +237,7 @@ impl MqttClient {
             if c.driver.is_some() {
                 return Err(bad("already connected: call end() first"));
             }
-            let driver = MqttDriver::new(opts, SocketFactory::from_options(&options));
+            let driver = MqttDriver::new(opts, SocketFactory::from_options(&options)?);
             let weak = Rc::downgrade(&self.inner);
             driver.set_event_handler(move |ev| on_driver_event(&weak, ev));
             c.driver = Some(driver.clone());
@@ -276,7 +274,7 @@ impl MqttClient {
         let started = (|| {
             let options = options.map(JsValue::from).unwrap_or_default();
             let (topic, options) = (arg_str(&topic, "topic")?, arg_options(&options, "options")?);
-            let retain = get_bool(&options, "retain").unwrap_or(false);
+            let retain = opt_bool(&options, "retain")?.unwrap_or(false);
             let (driver, bytes, qos) = (self.driver()?, payload_bytes(&payload)?, qos_option(&options)?);
             Ok::<_, JsValue>(driver.start_js(move |e, now| e.publish(now, &topic, &bytes, qos, retain)))
         })();

@@ -9,7 +9,7 @@ use js_sys::Function;
 use wasm_bindgen::JsValue;
 
 use crate::web::io::error::{js_error, to_js};
-use crate::web::io::js::{get, get_fn, get_str, whole_number};
+use crate::web::io::js::{get_str, opt_fn, opt_object, opt_str, whole_number};
 use crate::web::io::socket::SocketFactory;
 use crate::hub::{ConnectionString, EngineOptions, HubError, Identity};
 use crate::retry::Backoff;
@@ -54,10 +54,11 @@ pub fn parse(o: &JsValue) -> Result<HubOptions, JsValue> {
     if !o.is_object() {
         return Err(bad("options must be an object"));
     }
-    let mut key = get_str(o, "symmetricKey");
-    let mut fixed = get_str(o, "sasToken");
+    let mut key = opt_str(o, "symmetricKey")?;
+    let mut fixed = opt_str(o, "sasToken")?;
     let mut gateway = None;
-    let (host, device, module) = if let Some(cs) = get_str(o, "connectionString") {
+    let provisioning = opt_object(o, "provisioning")?;
+    let (host, device, module) = if let Some(cs) = opt_str(o, "connectionString")? {
         let cs = ConnectionString::parse(&cs).map_err(hub_err)?;
         if cs.gateway_host_name.is_some() {
             gateway = Some(crate::hub::websocket_url(cs.connect_host()));
@@ -65,21 +66,21 @@ pub fn parse(o: &JsValue) -> Result<HubOptions, JsValue> {
         key = key.or(cs.shared_access_key);
         fixed = fixed.or(cs.shared_access_signature);
         (cs.host_name, cs.device_id, cs.module_id)
-    } else if get(o, "provisioning").is_object() {
-        let p = get(o, "provisioning");
-        key = key.or_else(|| get_str(&p, "symmetricKey"));
+    } else if provisioning.is_object() {
+        let p = provisioning;
+        key = key.or(opt_str(&p, "symmetricKey")?);
         let host = get_str(&p, "assignedHub")
             .ok_or_else(|| bad("provisioning.assignedHub is missing: was the device assigned?"))?;
         let device = get_str(&p, "deviceId").ok_or_else(|| bad("provisioning.deviceId is missing"))?;
-        (host, device, get_str(o, "moduleId"))
+        (host, device, opt_str(o, "moduleId")?)
     } else {
         let host = get_str(o, "hostName").ok_or_else(|| bad("hostName must be a string"))?;
         let device = get_str(o, "deviceId").ok_or_else(|| bad("deviceId must be a string"))?;
-        (host, device, get_str(o, "moduleId"))
+        (host, device, opt_str(o, "moduleId")?)
     };
     let identity = Identity::new(&host, &device, module.as_deref()).map_err(hub_err)?;
 
-    let credential = match (get_fn(o, "getToken"), key, fixed) {
+    let credential = match (opt_fn(o, "getToken")?, key, fixed) {
         (Some(f), _, _) => Credential::Provider(f),
         (None, Some(k), _) => {
             // Fail now on a bad key rather than on every reconnect.
@@ -95,19 +96,19 @@ pub fn parse(o: &JsValue) -> Result<HubOptions, JsValue> {
         }
     };
 
-    let url = get_str(o, "url")
+    let url = opt_str(o, "url")?
         .or(gateway)
         .unwrap_or_else(|| identity.websocket_url());
     let renew_tokens = !matches!(credential, Credential::Fixed(_));
     let mut engine = EngineOptions::new(identity);
-    engine.model_id = get_str(o, "modelId");
-    engine.client_type = get_str(o, "clientType");
+    engine.model_id = opt_str(o, "modelId")?;
+    engine.client_type = opt_str(o, "clientType")?;
     // 1177 s is the most IoT Hub accepts (protocol §5.2).
     engine.keep_alive_secs = number(o, "keepAlive", 60, 5, 1177)? as u16;
     engine.max_inflight = number(o, "maxInflight", 32, 1, 65_000)? as usize;
     engine.offline_queue = number(o, "maxOfflineQueue", 1000, 1, 1_000_000)? as usize;
     engine.twin_timeout_ms = number(o, "twinTimeoutMs", 60_000, 100, 3_600_000)?;
-    let r = get(o, "reconnect");
+    let r = opt_object(o, "reconnect")?;
     let base = number(&r, "initialDelayMs", engine.reconnect.backoff.base_ms, 1, 3_600_000)?;
     let cap = number(&r, "maxDelayMs", engine.reconnect.backoff.cap_ms, 1, 3_600_000)?;
     engine.reconnect.backoff = Backoff::new(base, cap.max(base));
@@ -126,7 +127,7 @@ pub fn parse(o: &JsValue) -> Result<HubOptions, JsValue> {
         engine,
         credential,
         url,
-        factory: SocketFactory::from_options(o),
+        factory: SocketFactory::from_options(o)?,
         token_ttl_secs,
         open_timeout_ms,
     })

@@ -96,6 +96,44 @@ pub fn now_ms_u64() -> u64 {
     now_ms().max(0.0) as u64
 }
 
+fn absent(v: &JsValue) -> bool {
+    v.is_undefined() || v.is_null()
+}
+
+/// An optional string option: absent (`undefined`/`null`) is `None`; any other non-string is
+/// `INVALID_ARGUMENT` naming it, never silently ignored.
+pub fn opt_str(o: &JsValue, key: &str) -> Result<Option<String>, JsValue> {
+    let v = get(o, key);
+    if absent(&v) {
+        return Ok(None);
+    }
+    v.as_string().map(Some).ok_or_else(|| invalid_argument(key, "a string"))
+}
+
+/// An optional function option (a handler, a provider, a constructor).
+pub fn opt_fn(o: &JsValue, key: &str) -> Result<Option<Function>, JsValue> {
+    let v = get(o, key);
+    if absent(&v) {
+        return Ok(None);
+    }
+    v.dyn_into::<Function>().map(Some).map_err(|_| invalid_argument(key, "a function"))
+}
+
+/// An optional boolean option.
+pub fn opt_bool(o: &JsValue, key: &str) -> Result<Option<bool>, JsValue> {
+    let v = get(o, key);
+    if absent(&v) {
+        return Ok(None);
+    }
+    v.as_bool().map(Some).ok_or_else(|| invalid_argument(key, "true or false"))
+}
+
+/// An optional nested options object (`retry`, `reconnect`, `provisioning`): absent reads as
+/// `undefined`, whose fields are all absent.
+pub fn opt_object(o: &JsValue, key: &str) -> Result<JsValue, JsValue> {
+    arg_options(&get(o, key), key)
+}
+
 /// An optional whole-number option within `lo..=hi`: `None` when absent (`undefined`/`null`),
 /// an `INVALID_ARGUMENT` error for anything else out of range. Shared by every options reader
 /// so they agree on what a number is (no fractions, no NaN) and word the error alike.

@@ -16,7 +16,7 @@ use std::rc::Rc;
 use js_sys::{Array, ArrayBuffer, Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
-use crate::web::io::js::{get, get_f64, get_fn, get_str, set};
+use crate::web::io::js::{get, get_f64, get_fn, get_str, opt_fn, set};
 use crate::web::io::timer::within;
 use crate::mqtt::MqttError;
 
@@ -43,15 +43,16 @@ pub enum SocketFactory {
 }
 
 impl SocketFactory {
-    /// Reads `WebSocket` or `createWebSocket` from JS options; neither means the global.
-    pub fn from_options(options: &JsValue) -> SocketFactory {
-        if let Some(f) = get_fn(options, "createWebSocket") {
+    /// Reads `WebSocket` or `createWebSocket` from JS options; neither means the global. A
+    /// present one that is not a function is an error (it would be silently ignored).
+    pub fn from_options(options: &JsValue) -> Result<SocketFactory, JsValue> {
+        Ok(if let Some(f) = opt_fn(options, "createWebSocket")? {
             SocketFactory::Create(f)
-        } else if let Some(c) = get_fn(options, "WebSocket") {
+        } else if let Some(c) = opt_fn(options, "WebSocket")? {
             SocketFactory::Constructor(c)
         } else {
             SocketFactory::Global
-        }
+        })
     }
 
     /// Starts opening a socket to `url` with subprotocol `mqtt` (protocol.md §5.1). The

@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::web::io::error::{js_error, to_js};
-use crate::web::io::js::{get, get_fn, get_str};
+use crate::web::io::js::{get, get_str, opt_fn, opt_object, opt_str, whole_number};
 use crate::web::io::socket::SocketFactory;
 use crate::web::io::timer::Signal;
 use crate::auth;
@@ -45,25 +45,10 @@ fn invalid(msg: &str) -> JsValue {
     js_error("INVALID_ARGUMENT", msg)
 }
 
-/// `options[key]` as a string, if present; a present non-string is an error.
-fn opt_str(o: &JsValue, key: &str) -> Result<Option<String>, JsValue> {
-    let v = get(o, key);
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
-    v.as_string().map(Some).ok_or_else(|| invalid(&format!("{key} must be a string")))
-}
-
-/// `options[key]` as a whole number of ms in `0..=2^31`, if present.
+/// `options[key]` as a whole number of ms in `0..=2^31`, if present (the shared reader, so a
+/// fraction or NaN is refused here as in every other options reader).
 fn opt_ms(o: &JsValue, key: &str) -> Result<Option<u64>, JsValue> {
-    let v = get(o, key);
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
-    match v.as_f64() {
-        Some(n) if n.is_finite() && (0.0..=2_147_483_647.0).contains(&n) => Ok(Some(n as u64)),
-        _ => Err(invalid(&format!("{key} must be a number of milliseconds in 0..2^31"))),
-    }
+    whole_number(o, key, 0, 2_147_483_647)
 }
 
 fn policy(o: &JsValue) -> Result<Policy, JsValue> {
@@ -78,11 +63,8 @@ fn policy(o: &JsValue) -> Result<Policy, JsValue> {
         // Under 2 s only against a local emulator: DPS allows 5 polls per 10 s (§1.7).
         p = p.with_min_poll_ms(ms);
     }
-    let r = get(o, "retry");
-    if !r.is_undefined() && !r.is_null() {
-        if !r.is_object() {
-            return Err(invalid("retry must be an object"));
-        }
+    let r = opt_object(o, "retry")?;
+    if r.is_object() {
         if let Some(ms) = opt_ms(&r, "baseMs")? {
             p.backoff.base_ms = ms;
         }
@@ -140,12 +122,7 @@ pub fn read(o: &JsValue) -> Result<Options, JsValue> {
 
     let symmetric_key = opt_str(o, "symmetricKey")?;
     let group_key = opt_str(o, "groupKey")?;
-    let provider = get(o, "getToken");
-    let provider = if provider.is_undefined() || provider.is_null() {
-        None
-    } else {
-        Some(get_fn(o, "getToken").ok_or_else(|| invalid("getToken must be a function"))?)
-    };
+    let provider = opt_fn(o, "getToken")?;
     let (credential, device_key) = match (symmetric_key, group_key, provider) {
         (Some(k), None, None) => {
             // Fail now, not as a token error on the first request.
@@ -162,15 +139,9 @@ pub fn read(o: &JsValue) -> Result<Options, JsValue> {
     };
 
     let signal = Signal::from_option(get(o, "signal")).map_err(invalid)?;
-    let on_status = match get(o, "onStatus") {
-        v if v.is_undefined() || v.is_null() => None,
-        _ => Some(get_fn(o, "onStatus").ok_or_else(|| invalid("onStatus must be a function"))?),
-    };
-    let fetch = match get(o, "fetch") {
-        v if v.is_undefined() || v.is_null() => None,
-        _ => Some(get_fn(o, "fetch").ok_or_else(|| invalid("fetch must be a function"))?),
-    };
-    let sockets = SocketFactory::from_options(o);
+    let on_status = opt_fn(o, "onStatus")?;
+    let fetch = opt_fn(o, "fetch")?;
+    let sockets = SocketFactory::from_options(o)?;
     if transport == Transport::MqttWs {
         // Coded as the transport failure it would otherwise become (`NETWORK`), but at once:
         // retrying cannot make a WebSocket appear.
