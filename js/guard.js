@@ -14,7 +14,7 @@ for (const C of [IotHubClient, MqttClient]) {
   const proto = C.prototype;
   for (const name of Object.getOwnPropertyNames(proto)) {
     const d = Object.getOwnPropertyDescriptor(proto, name);
-    if (name === 'constructor' || name === 'free' || typeof name !== 'string') continue;
+    if (name === 'constructor' || name === 'free') continue;
     if (d.get) {
       const get = d.get;
       Object.defineProperty(proto, name, { ...d, get() { return this.__wbg_ptr ? get.call(this) : false; } });

@@ -1,4 +1,4 @@
-//! Runs a `hub::HubEngine` over the WebSocket of `mqtt_socket` with the JS clock and timers:
+//! Runs a `hub::HubEngine` over the WebSocket of `io::socket` with the JS clock and timers:
 //! carries out the engine's actions (sockets are opened in `open`), keeps one timer, and
 //! turns engine events into settled Promises and calls of the application's handlers.
 //!

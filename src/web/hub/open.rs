@@ -1,5 +1,5 @@
 //! Opening the hub client's sockets: a token first (signed from the key, or from `getToken`),
-//! then a WebSocket through the factory of `mqtt_socket`; and the socket's events, fed to the
+//! then a WebSocket through the factory of `io::socket`; and the socket's events, fed to the
 //! engine. Every step checks the socket `epoch`, so news from a replaced socket is ignored.
 //!
 //! Design: the open runs as a task with no state borrowed, since `getToken`, the factory and

@@ -55,7 +55,7 @@ pub fn arg_fn(v: &JsValue, name: &str) -> Result<Function, JsValue> {
 /// An optional options argument: `undefined` and `null` read as "none", an object as itself,
 /// anything else (a string, a number) is an error rather than silently ignored.
 pub fn arg_options(v: &JsValue, name: &str) -> Result<JsValue, JsValue> {
-    if v.is_undefined() || v.is_null() {
+    if absent(v) {
         Ok(JsValue::UNDEFINED)
     } else if v.is_object() && !js_sys::Array::is_array(v) {
         Ok(v.clone())
@@ -139,7 +139,7 @@ pub fn opt_object(o: &JsValue, key: &str) -> Result<JsValue, JsValue> {
 /// so they agree on what a number is (no fractions, no NaN) and word the error alike.
 pub fn whole_number(o: &JsValue, key: &str, lo: u64, hi: u64) -> Result<Option<u64>, JsValue> {
     let v = get(o, key);
-    if v.is_undefined() || v.is_null() {
+    if absent(&v) {
         return Ok(None);
     }
     // `hi` is at most 2^53 in practice, so the f64 comparisons below are exact.

@@ -1,4 +1,4 @@
-//! The turn loop both drivers (`mqtt_driver`, `hub_driver`) run on: a mailbox of inputs, the
+//! The turn loop both drivers (`io::mqtt_driver`, `hub::driver`) run on: a mailbox of inputs, the
 //! state they apply to, the one timer, and the JS effects carried out once the state is free.
 //!
 //! Design: every input (socket event, timer, socket opened, API call) is a closure posted to

@@ -1,4 +1,4 @@
-//! The WebSocket under both drivers (`mqtt_driver`, `hub_driver`): opening it through the
+//! The WebSocket under both drivers (`io::mqtt_driver`, `hub::driver`): opening it through the
 //! socket-factory contract, within a deadline, and owning its event listeners (removed on
 //! drop; no `forget()`). Its methods call user-supplied JS, so the drivers call them only with
 //! no state borrowed (see `mailbox`).

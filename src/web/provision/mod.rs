@@ -1,7 +1,7 @@
 //! `provision(options)`: DPS registration from JS, over REST (`fetch`) or MQTT over WebSocket.
 //! The loop here only moves data: the core's `Provisioning` decides what to send and when,
-//! `provision_io` does the fetch and the sleeps, `provision_mqtt` the MQTT exchange, and
-//! `provision_options` reads the options. The clock (`Date.now`) and the jitter
+//! `io::fetch` does the fetch, `io::timer` the sleeps, `mqtt` the MQTT exchange, and
+//! `options` reads the options. The clock (`Date.now`) and the jitter
 //! (`Math.random`) are read here and passed in. Every awaited JS Promise is raced against the
 //! request timeout, the deadline and `signal` (`timer::race`), so the returned Promise
 //! always settles.
