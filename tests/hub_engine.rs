@@ -72,7 +72,7 @@ fn unacked_telemetry_is_resent_with_dup_after_a_drop_and_resolves_once() {
     let op = r.e.send(r.now, &Message::new("x")).unwrap();
     r.pump();
     r.e.handle_closed(
-        r.now,
+        r.now, 0.5,
         azure_iot_wasm::mqtt::MqttError::ConnectionLost {
             code: Some(1006),
             reason: String::new(),
@@ -192,7 +192,7 @@ fn a_desired_patch_made_while_offline_is_delivered_after_the_reconnect() {
         None,
     ));
     r.e.handle_closed(
-        r.now,
+        r.now, 0.5,
         azure_iot_wasm::mqtt::MqttError::ConnectionLost {
             code: None,
             reason: String::new(),
@@ -259,7 +259,7 @@ fn the_token_is_renewed_at_80_percent_by_a_clean_reconnect_without_losing_sends(
     r.feed(&[0x40, 0x02, 0, id as u8]);
     assert!(matches!(r.sent.last(), Some(Out::Disconnect)));
     assert_eq!(r.close_requests, 1);
-    r.e.handle_closed(r.now, azure_iot_wasm::mqtt::MqttError::Closed);
+    r.e.handle_closed(r.now, 0.5, azure_iot_wasm::mqtt::MqttError::Closed);
     r.pump();
     assert_eq!(r.open_requests, 2, "reopened at once, no backoff");
     assert!(r.events.iter().any(|e| matches!(
@@ -280,10 +280,10 @@ fn the_token_is_renewed_at_80_percent_by_a_clean_reconnect_without_losing_sends(
 fn refused_credentials_back_off_and_finally_close_with_hub_unauthorized() {
     let mut r = Rig::device();
     for _ in 0..3 {
-        r.e.handle_opened(r.now, "SharedAccessSignature se=1".into());
+        r.e.handle_opened(r.now, 0.5, "SharedAccessSignature se=1".into());
         r.pump();
         r.feed(&[0x20, 0x02, 0x00, 0x05]);
-        r.e.handle_closed(r.now, azure_iot_wasm::mqtt::MqttError::Closed);
+        r.e.handle_closed(r.now, 0.5, azure_iot_wasm::mqtt::MqttError::Closed);
         r.pump();
         if !r.e.is_closed() {
             r.advance_to_open();
@@ -377,10 +377,10 @@ fn without_retry_first_connect_a_failed_first_connection_reports_why_and_closes(
     let mut opts = EngineOptions::new(Identity::new("hub.local", "dev1", None).unwrap());
     opts.retry_first_connect = false;
     let mut r = Rig::new(opts);
-    r.e.handle_opened(r.now, "SharedAccessSignature se=1".into());
+    r.e.handle_opened(r.now, 0.5, "SharedAccessSignature se=1".into());
     r.pump();
     r.feed(&[0x20, 0x02, 0x00, 0x05]);
-    r.e.handle_closed(r.now, azure_iot_wasm::mqtt::MqttError::Closed);
+    r.e.handle_closed(r.now, 0.5, azure_iot_wasm::mqtt::MqttError::Closed);
     r.pump();
     assert!(r.e.is_closed());
     assert_eq!(r.open_requests, 1);

@@ -34,7 +34,7 @@ fn an_open_that_never_gets_a_token_or_socket_times_out_and_backs_off() {
 #[test]
 fn a_failed_token_provider_drops_the_open_with_token_provider_failed_and_backs_off() {
     let mut r = Rig::device();
-    r.e.handle_token_failed(r.now, "no token server");
+    r.e.handle_token_failed(r.now, 0.5, "no token server");
     r.pump();
     assert_eq!(disconnect_codes(&r), vec!["TOKEN_PROVIDER_FAILED"]);
     assert!(r.events.iter().any(|e| matches!(e,
@@ -45,7 +45,7 @@ fn a_failed_token_provider_drops_the_open_with_token_provider_failed_and_backs_o
 #[test]
 fn a_hub_that_never_sends_suback_fails_the_connection_at_the_connect_timeout() {
     let mut r = Rig::device();
-    r.e.handle_opened(r.now, "SharedAccessSignature sr=x&sig=y&se=99999999999".into());
+    r.e.handle_opened(r.now, 0.5, "SharedAccessSignature sr=x&sig=y&se=99999999999".into());
     r.pump();
     r.feed(&[0x20, 0x02, 0x00, 0x00]);
     assert!(r.sent.iter().any(|o| matches!(o, Out::Subscribe { .. })));
@@ -104,11 +104,11 @@ fn a_fixed_token_is_never_renewed_and_once_expired_ends_the_client_with_hub_unau
     assert_eq!(r.close_requests, 0, "no renewal reconnect for a token nothing can renew");
     // The hub ends the connection at the expiry; the reconnect presents the same, expired token.
     r.now += 2_000;
-    r.e.handle_closed(r.now, azure_iot_wasm::mqtt::MqttError::ConnectionLost { code: None, reason: String::new() });
+    r.e.handle_closed(r.now, 0.5, azure_iot_wasm::mqtt::MqttError::ConnectionLost { code: None, reason: String::new() });
     r.pump();
     r.advance_to_open();
     let se = (r.now - 2_000) / 1000 - 1;
-    r.e.handle_opened(r.now, format!("SharedAccessSignature sr=x&sig=y&se={se}"));
+    r.e.handle_opened(r.now, 0.5, format!("SharedAccessSignature sr=x&sig=y&se={se}"));
     r.pump();
     assert!(r.events.contains(&HubEvent::Error(HubError::TokenExpired)));
     assert!(r.events.contains(&HubEvent::Closed));

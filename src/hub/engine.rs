@@ -4,7 +4,8 @@
 //! Driving it: call `start`; after every call drain `poll_action` (open a socket, write bytes,
 //! close the socket) and `poll_event`, and arm one timer for `poll_timeout`, calling
 //! `handle_timeout` when it fires. Socket news comes in through `handle_opened`,
-//! `handle_open_failed`, `handle_bytes` and `handle_closed`.
+//! `handle_open_failed`, `handle_bytes` and `handle_closed`. Each `handle_*` takes `now` and a
+//! jitter fraction in `[0, 1]` (drawn by the driver), used if the call leads to a backoff.
 //!
 //! Design (phases): Idle → Opening → Connecting (CONNECT sent) → Subscribing (CONNACK 0,
 //! SUBSCRIBE sent) → Ready (SUBACK; the first connection is announced after its twin GET).
@@ -68,6 +69,9 @@ pub struct HubEngine {
     /// Whether a connection was ever announced: until then a drop ends the client (below).
     pub(super) ever_connected: bool,
     pub(super) listening: Listening,
+    /// The jitter of the latest `handle_*` call, for a backoff that call leads to: the engine
+    /// has no random source, and only socket news and timers end connections.
+    pub(super) jitter: f64,
     pub(super) actions: Vec<Action>,
     pub(super) events: Vec<HubEvent>,
 }
@@ -100,6 +104,7 @@ impl HubEngine {
             announce_after_resync: false,
             ever_connected: false,
             listening: Listening::new(),
+            jitter: 0.5,
             actions: Vec::new(),
             events: Vec::new(),
             opts,
@@ -135,7 +140,8 @@ impl HubEngine {
     // ---- socket news --------------------------------------------------------------------
 
     /// The socket is open; `token` is the SAS password for this connection.
-    pub fn handle_opened(&mut self, now: u64, token: String) {
+    pub fn handle_opened(&mut self, now: u64, jitter: f64, token: String) {
+        self.jitter = jitter;
         if !matches!(self.phase, Phase::Opening { .. }) {
             // Closed or timed out meanwhile: the driver must drop this socket.
             self.actions.push(Action::CloseSocket);
@@ -157,7 +163,8 @@ impl HubEngine {
     }
 
     /// The socket (or the token) could not be had.
-    pub fn handle_open_failed(&mut self, now: u64, err: MqttError) {
+    pub fn handle_open_failed(&mut self, now: u64, jitter: f64, err: MqttError) {
+        self.jitter = jitter;
         if matches!(self.phase, Phase::Opening { .. }) {
             self.dropped(now, reason_of(&err), err.code(), err.to_string());
         }
@@ -165,19 +172,22 @@ impl HubEngine {
 
     /// The application's token provider failed (`why`): like a failed open, with the
     /// provider's own code, the one provisioning uses for the same failure.
-    pub fn handle_token_failed(&mut self, now: u64, why: &str) {
+    pub fn handle_token_failed(&mut self, now: u64, jitter: f64, why: &str) {
+        self.jitter = jitter;
         if matches!(self.phase, Phase::Opening { .. }) {
             self.dropped(now, DropReason::Network, "TOKEN_PROVIDER_FAILED", format!("getToken failed: {why}"));
         }
     }
 
-    pub fn handle_bytes(&mut self, now: u64, bytes: &[u8]) {
+    pub fn handle_bytes(&mut self, now: u64, jitter: f64, bytes: &[u8]) {
+        self.jitter = jitter;
         self.session.handle_bytes(now, bytes);
         self.flush(now);
     }
 
     /// The socket closed (whoever closed it). `err` says why when known.
-    pub fn handle_closed(&mut self, now: u64, err: MqttError) {
+    pub fn handle_closed(&mut self, now: u64, jitter: f64, err: MqttError) {
+        self.jitter = jitter;
         self.session.handle_disconnected(now);
         match self.phase {
             Phase::Closed | Phase::Idle | Phase::Backoff { .. } => {}
@@ -187,7 +197,8 @@ impl HubEngine {
         self.flush(now);
     }
 
-    pub fn handle_timeout(&mut self, now: u64) {
+    pub fn handle_timeout(&mut self, now: u64, jitter: f64) {
+        self.jitter = jitter;
         self.session.handle_timeout(now);
         for token in self.twin.expire(now) {
             self.twin_finished(now, token, TwinOutcome::Failed(HubError::Timeout));

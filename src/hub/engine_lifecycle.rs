@@ -19,7 +19,7 @@ impl HubEngine {
             self.close(now);
             return;
         }
-        let jitter = Jitter::Fraction((self.opts.jitter)());
+        let jitter = Jitter::Fraction(self.jitter);
         match self.policy.on_dropped(now, reason, jitter) {
             Reconnect::After { delay_ms, attempt } => {
                 self.phase = Phase::Backoff {

@@ -36,9 +36,6 @@ pub struct EngineOptions {
     /// for a client whose `connect()` must answer with the failure (the JS `IotHubClient`):
     /// the engine then reports `Disconnected` with the reason and closes, no retry loop.
     pub retry_first_connect: bool,
-    /// A fraction in `[0, 1]` for each backoff, drawn by the driver (`Math.random` on wasm,
-    /// a fixed sequence in tests): the engine itself has no random source.
-    pub jitter: Box<dyn FnMut() -> f64>,
 }
 
 impl EngineOptions {
@@ -59,7 +56,6 @@ impl EngineOptions {
             renew_tokens: true,
             min_renew_interval_ms: 60_000,
             retry_first_connect: true,
-            jitter: Box::new(|| 0.5),
         }
     }
 }

@@ -179,7 +179,7 @@ impl Rig {
     }
 
     pub fn feed(&mut self, bytes: &[u8]) {
-        self.e.handle_bytes(self.now, bytes);
+        self.e.handle_bytes(self.now, 0.5, bytes);
         self.pump();
     }
 
@@ -187,7 +187,7 @@ impl Rig {
         let end = self.now + ms;
         while let Some(t) = self.e.poll_timeout().filter(|&t| t <= end) {
             self.now = t.max(self.now);
-            self.e.handle_timeout(self.now);
+            self.e.handle_timeout(self.now, 0.5);
             self.pump();
         }
         self.now = end;
@@ -199,7 +199,7 @@ impl Rig {
         while self.open_requests == before {
             let t = self.e.poll_timeout().expect("a timer while waiting to reopen");
             self.now = t.max(self.now);
-            self.e.handle_timeout(self.now);
+            self.e.handle_timeout(self.now, 0.5);
             self.pump();
         }
     }
@@ -209,7 +209,7 @@ impl Rig {
     pub fn connect_with(&mut self, ttl_s: u64, desired: serde_json::Value) {
         let se = self.now / 1000 + ttl_s;
         self.e
-            .handle_opened(self.now, format!("SharedAccessSignature sr=x&sig=y&se={se}"));
+            .handle_opened(self.now, 0.5, format!("SharedAccessSignature sr=x&sig=y&se={se}"));
         self.pump();
         self.feed(&[0x20, 0x02, 0x00, 0x00]);
         let sub = self.sent.iter().rev().find_map(|o| match o {

@@ -20,7 +20,7 @@ use crate::web::hub::message::{c2d_to_js, json_to_js};
 use crate::web::hub::state::{Call, Hub, Inner};
 use crate::web::io::error::to_js;
 use crate::web::io::error::js_error;
-use crate::web::io::js::{now_ms_u64 as now, object, set, spawn};
+use crate::web::io::js::{jitter, now_ms_u64 as now, object, set, spawn};
 use crate::web::io::mailbox::{Alarm, Driven, Effects};
 use crate::web::io::socket::SocketEvent;
 
@@ -143,7 +143,7 @@ impl Driven for Inner {
                         let had = self.socket.is_some() || self.pending_token.is_some();
                         self.drop_socket();
                         if had {
-                            self.engine.handle_closed(now(), MqttError::Closed);
+                            self.engine.handle_closed(now(), jitter(), MqttError::Closed);
                         }
                     }
                 }
@@ -174,12 +174,12 @@ impl Driven for Inner {
     fn send_failed(&mut self, epoch: u32, err: MqttError, _: &mut Effects) {
         if self.epoch == epoch && self.socket.is_some() {
             self.drop_socket();
-            self.engine.handle_closed(now(), err);
+            self.engine.handle_closed(now(), jitter(), err);
         }
     }
 
     fn timer_fired(&mut self, _: &mut Effects) {
-        self.engine.handle_timeout(now());
+        self.engine.handle_timeout(now(), jitter());
     }
 
     fn alarm(&mut self) -> &mut Alarm {

@@ -13,7 +13,7 @@ use js_sys::Promise;
 use wasm_bindgen::JsValue;
 
 use crate::web::hub::state::{Hub, Inner};
-use crate::web::io::js::now_ms_u64 as now;
+use crate::web::io::js::{jitter, now_ms_u64 as now};
 use crate::web::hub::options::Credential;
 use crate::web::io::js::get_str;
 use crate::web::io::mailbox::socket_listener;
@@ -103,14 +103,14 @@ impl Inner {
             Ok((token, socket, open)) => {
                 self.socket = Some(socket);
                 if open {
-                    self.engine.handle_opened(now(), token);
+                    self.engine.handle_opened(now(), jitter(), token);
                 } else {
                     // The engine's open deadline still runs until the `open` event.
                     self.pending_token = Some(token);
                 }
             }
-            Err(OpenFailure::Socket(e)) => self.engine.handle_open_failed(now(), e),
-            Err(OpenFailure::Token(why)) => self.engine.handle_token_failed(now(), &why),
+            Err(OpenFailure::Socket(e)) => self.engine.handle_open_failed(now(), jitter(), e),
+            Err(OpenFailure::Token(why)) => self.engine.handle_token_failed(now(), jitter(), &why),
         }
     }
 }
@@ -122,14 +122,14 @@ pub(crate) fn on_socket_event(i: &mut Inner, epoch: u32, ev: SocketEvent) {
     match ev {
         SocketEvent::Open => {
             if let Some(token) = i.pending_token.take() {
-                i.engine.handle_opened(now(), token);
+                i.engine.handle_opened(now(), jitter(), token);
             }
         }
-        SocketEvent::Message(bytes) => i.engine.handle_bytes(now(), &bytes),
+        SocketEvent::Message(bytes) => i.engine.handle_bytes(now(), jitter(), &bytes),
         SocketEvent::NonBinaryMessage => {
             i.drop_socket();
             i.engine
-                .handle_closed(now(), MqttError::Protocol("non-binary websocket message"));
+                .handle_closed(now(), jitter(), MqttError::Protocol("non-binary websocket message"));
         }
         // A close event follows and carries the code.
         SocketEvent::Error => {}
@@ -137,9 +137,9 @@ pub(crate) fn on_socket_event(i: &mut Inner, epoch: u32, ev: SocketEvent) {
             let opening = i.pending_token.is_some();
             i.drop_socket();
             if opening {
-                i.engine.handle_open_failed(now(), crate::mqtt::client::closed_before_open(code));
+                i.engine.handle_open_failed(now(), jitter(), crate::mqtt::client::closed_before_open(code));
             } else {
-                i.engine.handle_closed(now(), MqttError::ConnectionLost { code, reason });
+                i.engine.handle_closed(now(), jitter(), MqttError::ConnectionLost { code, reason });
             }
         }
     }

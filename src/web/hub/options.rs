@@ -112,7 +112,6 @@ pub fn parse(o: &JsValue) -> Result<HubOptions, JsValue> {
     let base = number(&r, "initialDelayMs", engine.reconnect.backoff.base_ms, 1, 3_600_000)?;
     let cap = number(&r, "maxDelayMs", engine.reconnect.backoff.cap_ms, 1, 3_600_000)?;
     engine.reconnect.backoff = Backoff::new(base, cap.max(base));
-    engine.jitter = Box::new(js_sys::Math::random);
     // Bounded well below setTimeout's 2^31-1 ms ceiling: an hour is already generous.
     let open_timeout_ms = number(o, "openTimeoutMs", 30_000, 100, 3_600_000)?;
     engine.connect_timeout_ms = open_timeout_ms;

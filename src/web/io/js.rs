@@ -96,6 +96,12 @@ pub fn now_ms_u64() -> u64 {
     now_ms().max(0.0) as u64
 }
 
+/// A fraction in `[0, 1)` for the cores' backoffs (`Math.random`): the one place the drivers
+/// draw randomness; the cores have none.
+pub fn jitter() -> f64 {
+    js_sys::Math::random()
+}
+
 fn absent(v: &JsValue) -> bool {
     v.is_undefined() || v.is_null()
 }

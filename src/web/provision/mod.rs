@@ -112,7 +112,7 @@ pub async fn provision(options: JsValue) -> Result<JsValue, JsValue> {
 
 
 fn jitter() -> Jitter {
-    Jitter::Fraction(js_sys::Math::random())
+    Jitter::Fraction(crate::web::io::js::jitter())
 }
 
 async fn run(opts: Options) -> Result<JsValue, JsValue> {
