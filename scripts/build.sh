@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # Release build of the npm package into pkg/: wasm32 release build, wasm-bindgen --target web,
 # wasm-opt -Oz (binaryen from npm: Debian's wasm-opt 108 breaks wasm-bindgen 0.2.130 output),
-# then the per-runtime entries from js/.
+# then the per-runtime entries from js/. One line per step says what it builds; cargo runs with -q,
+# so the screen shows its warnings and errors, not a line per compiled crate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export PATH="$PWD/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
-cargo build --release --target wasm32-unknown-unknown -p azure-iot-wasm --lib
+echo "build [1/3] azure-iot-wasm for wasm32 (cargo build --release; about 1 min 20 s from cold, seconds after)"
+cargo build -q --release --target wasm32-unknown-unknown -p azure-iot-wasm --lib
 # A private staging directory: a concurrent build never sees a half-written pkg/.
 out=$(mktemp -d pkg.tmp.XXXXXX)
 trap 'rm -rf "$out"' EXIT
+echo "build [2/3] the JS bindings (wasm-bindgen --target web)"
 wasm-bindgen --target web --out-dir "$out" --out-name azure_iot_wasm \
   target/wasm32-unknown-unknown/release/azure_iot_wasm.wasm
 # The features rustc's wasm32 target enables by default; wasm-opt must be told they are allowed.
 # --converge repeats -Oz until it stops shrinking (~0.3 KB gzip; bench/size.md, third pass).
+echo "build [3/3] size optimisation (wasm-opt -Oz --converge, about 20 s)"
 wasm-opt -Oz --converge --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-reference-types --enable-multivalue --enable-mutable-globals \
   "$out"/azure_iot_wasm_bg.wasm -o "$out"/azure_iot_wasm_bg.wasm

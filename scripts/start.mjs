@@ -3,8 +3,9 @@
 //   1. starts the local emulator (DPS + IoT Hub; CORS for the demo page's origin only, and its
 //      service key handed to the page through the same-origin /demo-config.json);
 //   2. runs the quickstart once in Node against it: the registration result, then 10 sends and acks;
-//   3. serves the demo page (www/, with the package under /pkg/ and examples/ under /examples/) on http://localhost, prints the
-//      URL, and keeps serving until Ctrl-C, which stops everything cleanly.
+//   3. serves the demo page (www/, with the package under /pkg/ and examples/ under /examples/) on http://localhost;
+//   4. ends with a summary: the demo URL, the emulator's endpoints and service key, and how to point
+//      the CLI at a real DPS; then serves until Ctrl-C, which stops everything cleanly.
 // Ports: PORT (demo, default 8000) and EMULATOR_HTTP_PORT (default 8080); 0 picks free ones, and a
 // busy default falls back to a free port.
 import { spawnSync } from 'node:child_process';
@@ -14,6 +15,8 @@ import { startEmulator, quickstartEnrollment } from './lib/emulator.mjs';
 import { serveStatic } from './lib/static-server.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+// `npm start` (scripts/start.sh) has built it alongside the package; run alone, this builds it.
+console.log('build: checking the emulator is up to date (cargo build -q -p iot-emulator)');
 const build = spawnSync('cargo', ['build', '-q', '-p', 'iot-emulator'], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
@@ -66,7 +69,23 @@ const demoConfig = {
 };
 virtual.set('/demo-config.json', JSON.stringify(demoConfig, null, 2));
 
-console.log(`\nDemo: http://localhost:${server.port}/   (Ctrl-C stops the demo and the emulator)`);
+// The summary: what runs where, and the way to a real DPS. (The emulator's own start-up lines are
+// read by scripts/lib/emulator.mjs, not shown; the page's hint sends readers here for the key.)
+const h = emulator.host;
+console.log(`
+Ready.
+  Demo: http://localhost:${server.port}/
+  Emulator over plain HTTP: ${emulator.httpUrl}  DPS REST; MQTT over WebSocket (DPS and IoT Hub) at ws://${h}:${emulator.httpPort}/$iothub/websocket
+  Emulator over TLS: https://${h}:${emulator.httpsPort} (the same, HTTPS and WSS), MQTT over TLS on ${h}:${emulator.mqttsPort}; CA certificate ${emulator.caPath}
+  Emulator service API: ${service}  with Authorization: Bearer ${emulator.serviceKey}
+  ID scope ${emulator.idScope}; the quickstart's enrollment ${individual.registrationId}
+
+The CLI against a real DPS, with the four variables of Azure's Python sample (none set: the emulator):
+  PROVISIONING_HOST=global.azure-devices-provisioning.net PROVISIONING_IDSCOPE=<ID scope> \\
+  PROVISIONING_REGISTRATION_ID=<registration id> PROVISIONING_SYMMETRIC_KEY=<device key> \\
+  node examples/provision_symmetric_key.mjs
+
+Ctrl-C stops the demo and the emulator.`);
 
 let stopping = false;
 async function stop() {
