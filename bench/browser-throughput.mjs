@@ -76,10 +76,22 @@ try {
       const all = clients(rig, target);
       const keys = Object.keys(all);
       log(`browser throughput, ${target}, ${N} × ${size} B, ${ROUNDS} round(s): ${keys.join(', ')}`);
+      const failures = {};
       const runs = await interleave(ROUNDS, keys, async (key, r) => {
         const [page, params] = all[key];
         const n = r < 0 ? Math.min(N, 2000) : N;
-        const res = await runBenchPage(context, baseUrl, page, { ...params, n, size, outstanding: OUTSTANDING }, timeoutMs);
+        let res;
+        try {
+          res = await runBenchPage(context, baseUrl, page, { ...params, n, size, outstanding: OUTSTANDING }, timeoutMs);
+        } catch (e) {
+          // A peer that cannot finish is a finding of the run, recorded with its reason.
+          await new Promise((res) => setTimeout(res, 500)); // the emulator's log line, on its way
+          const server = params.deviceId && rig.emulatorError(params.deviceId);
+          const why = `${e.message.split('\n')[0].replace(/^\S+: +/, '')}${server ? `; the emulator: ${server}` : ''}`;
+          log(`  ${roundLabel(r)} ${key}: failed: ${why}`);
+          (failures[key] ??= new Set()).add(why);
+          return { msgps: NaN };
+        }
         const rate = (n / res.ms) * 1000;
         log(`  ${roundLabel(r)} ${key}: ${rate.toFixed(0)} msg/s`);
         return { msgps: rate };
@@ -88,8 +100,8 @@ try {
       for (const key of keys.filter((k) => /ours|nolib/i.test(k))) {
         const [page, params] = all[key];
         const n = Math.min(N, 5000);
-        const res = await runBenchPage(context, baseUrl, page, { ...params, n, size, outstanding: OUTSTANDING, profile: true }, timeoutMs);
-        profiles[key] = profileOf(res.spans, n, res.ms);
+        const res = await runBenchPage(context, baseUrl, page, { ...params, n, size, outstanding: OUTSTANDING, profile: true }, timeoutMs).catch(() => null);
+        if (res) profiles[key] = profileOf(res.spans, n, res.ms);
       }
       const bases = target === 'mosquitto' ? ['mqttjs', ...(hasPaho ? ['paho'] : []), 'nolib'] : ['hubMqttjs', 'hubNolib'];
       emitGroup({
@@ -99,7 +111,11 @@ try {
         metrics: [{ key: 'msgps', label: 'msg/s', better: 'higher', digits: 0 }],
         bases,
         reference: bases[bases.length - 1],
-        rows: rowsFrom(runs, NAMES).map((row) => (profiles[row.key] ? { ...row, profile: profiles[row.key] } : row)),
+        rows: rowsFrom(runs, NAMES).map((row) => ({
+          ...row,
+          ...(profiles[row.key] ? { profile: profiles[row.key] } : {}),
+          ...(failures[row.key] ? { failures: [...failures[row.key]] } : {}),
+        })),
         rounds: ROUNDS,
       });
     }

@@ -42,12 +42,16 @@ writeFileSync(configPath, JSON.stringify({
   devices: Array.from({ length: Math.max(...SIZES) }, (_, i) => ({ deviceId: `cap-${i}`, primaryKey: KEY })),
 }));
 
-function generate(args) {
+/** Runs the generator; `on[marker]()` is called when it prints LOAD_CONNECTED, LOAD_END. */
+function generate(args, on) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [fileURLToPath(new URL('./load-generator.mjs', import.meta.url)), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d) => (out += d));
+    child.stdout.on('data', (d) => {
+      out += d;
+      for (const [marker, fn] of Object.entries(on)) if (out.includes(`${marker}`)) { fn(); delete on[marker]; }
+    });
     child.stderr.on('data', (d) => { err += d; process.stderr.write(d); });
     const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
     child.on('exit', (code) => {
@@ -84,12 +88,19 @@ try {
       const s = await servers[key].start();
       try {
         const cpu0 = cpuSecondsOf(s.pid);
-        const r = await generate(['--url', s.url, '--devices', String(n), '--duration', String(DURATION), '--prefix', 'cap', ...s.hub]);
+        const base = memoryOf(s.pid).rssMB;
+        let idle = null;
+        let loaded = null;
+        const r = await generate(['--url', s.url, '--devices', String(n), '--duration', String(DURATION), '--prefix', 'cap', ...s.hub], {
+          LOAD_CONNECTED: () => { idle = memoryOf(s.pid).rssMB; },
+          LOAD_END: () => { loaded = memoryOf(s.pid).rssMB; },
+        });
         const mem = memoryOf(s.pid);
         const serverCpu = cpuSecondsOf(s.pid) - cpu0;
-        log(`  ${key} N=${n}: ${r.connected} connected, ${r.msgps.toFixed(0)} msg/s, p50 ${r.p50?.toFixed(1)} ms, p99 ${r.p99?.toFixed(1)} ms, server RSS ${mem.rssMB.toFixed(0)} MB (peak ${mem.peakMB.toFixed(0)}), generator ${r.generatorCpuPct.toFixed(0)}% CPU`);
+        log(`  ${key} N=${n}: ${r.connected} connected, ${r.msgps.toFixed(0)} msg/s, p50 ${r.p50?.toFixed(1)} ms, p99 ${r.p99?.toFixed(1)} ms, server RSS ${idle?.toFixed(0)} MB idle, ${loaded?.toFixed(0)} MB after the load (peak ${mem.peakMB.toFixed(0)}), generator ${r.generatorCpuPct.toFixed(0)}% CPU`);
         const v = {
-          connected: r.connected, msgps: r.msgps, p50: r.p50, p99: r.p99, rssMB: mem.rssMB, peakMB: mem.peakMB,
+          connected: r.connected, msgps: r.msgps, p50: r.p50, p99: r.p99,
+          idleMB: idle, perConnKB: r.connected ? ((idle - base) / r.connected) * 1024 : null, rssMB: loaded, peakMB: mem.peakMB,
           serverCpuS: serverCpu, genCpu: r.generatorCpuPct, connectS: r.connectS,
         };
         for (const [m, x] of Object.entries(v)) rows[key][`${m}@${n}`] = x;
@@ -107,7 +118,9 @@ try {
       { key: `msgps@${n}`, label: `N=${n}: msg/s`, better: 'higher', digits: 0 },
       { key: `p50@${n}`, label: `N=${n}: p50 PUBACK (ms)`, better: 'lower', digits: 1 },
       { key: `p99@${n}`, label: `N=${n}: p99 PUBACK (ms)`, better: 'lower', digits: 1 },
-      { key: `rssMB@${n}`, label: `N=${n}: server RSS at the end (MB)`, better: 'lower', digits: 0 },
+      { key: `idleMB@${n}`, label: `N=${n}: server RSS, all connected and idle (MB)`, better: 'lower', digits: 0 },
+      { key: `perConnKB@${n}`, label: `N=${n}: server RSS per connection (KB)`, better: 'lower', digits: 0 },
+      { key: `rssMB@${n}`, label: `N=${n}: server RSS after the load, still connected (MB)`, better: 'lower', digits: 0 },
       { key: `peakMB@${n}`, label: `N=${n}: server peak RSS (MB)`, better: 'lower', digits: 0 },
       { key: `serverCpuS@${n}`, label: `N=${n}: server CPU (s)`, better: 'lower', digits: 1 },
       { key: `genCpu@${n}`, label: `N=${n}: generator CPU during the load (%)`, better: 'lower', digits: 0 },

@@ -9,6 +9,8 @@
 //      outstanding, the next sent on each PUBACK, for --duration seconds; PUBACK latencies are
 //      kept (the first 2 million);
 //   3. drain (at most 3 s) and close.
+// Between 1 and 2 it prints `LOAD_CONNECTED n` and waits 1 s, between 2 and 3 `LOAD_END` and
+// waits 0.5 s (devices idle, connections open), for the caller to read the server's memory.
 // Prints one `LOAD_RESULT {json}`: connected, failed (with the first errors), connect time,
 // messages acknowledged, msg/s, p50/p99 PUBACK latency (ms), and the generator's own CPU use.
 //   node bench/load-generator.mjs --url URL --devices N [--hub HOSTNAME --key BASE64] [--prefix P]
@@ -89,6 +91,9 @@ await Promise.all(Array.from({ length: Math.min(RAMP, N) }, async () => {
 const connectMs = performance.now() - t0;
 const live = devices.filter((d) => d.connected);
 console.error(`load generator: ${live.length}/${N} connected in ${(connectMs / 1000).toFixed(1)} s`);
+// The caller reads the server's memory with every connection open and idle, then the load starts.
+console.log(`LOAD_CONNECTED ${live.length}`);
+await new Promise((r) => setTimeout(r, 1000));
 
 const cpu1 = cpuSecondsOf();
 loading = true;
@@ -99,6 +104,8 @@ loading = false;
 const loadMs = performance.now() - l0;
 const ackedInLoad = acked;
 const cpu2 = cpuSecondsOf();
+console.log('LOAD_END');
+await new Promise((r) => setTimeout(r, 500));
 const drainEnd = performance.now() + 3000;
 while (live.some((d) => d.inflight && d.connected) && performance.now() < drainEnd) await new Promise((r) => setTimeout(r, 50));
 const stillConnected = live.filter((d) => d.connected).length;

@@ -37,12 +37,22 @@ export function profiledWebSocket(Base = WebSocket) {
   };
 }
 
+let failed = null;
+/** For a client whose library reports a lost connection only as an event (mqtt.js, Paho, the
+ * bare socket): ends the run with that error instead of waiting for PUBACKs that cannot come. */
+export function failRun(e) {
+  failed ??= e instanceof Error ? e : new Error(String(e));
+  failWaiters.forEach((f) => f(failed));
+}
+const failWaiters = new Set();
+const orFail = (p) => Promise.race([p, new Promise((_, reject) => { if (failed) reject(failed); failWaiters.add(reject); })]);
+
 /** The page's whole run; `marks.imported` is when the client's module (and its library) was ready. */
 export async function runPage(client, marks) {
   try {
-    await client.connect(params, marks);
+    await orFail(client.connect(params, marks));
     marks.connected = performance.now();
-    await new Promise((resolve, reject) => client.send(0, resolve, reject));
+    await orFail(new Promise((resolve, reject) => client.send(0, resolve, reject)));
     marks.firstPuback = performance.now();
     let ms = null;
     if (params.n > 0) {
@@ -51,9 +61,10 @@ export async function runPage(client, marks) {
         c = { send: (i, ack, fail) => { const t = performance.now(); client.send(i, ack, fail); spans.publishCallMs += performance.now() - t; } };
       }
       const t0 = performance.now();
-      await windowed(params.n, params.outstanding ?? 500, c.send);
+      await orFail(windowed(params.n, params.outstanding ?? 500, c.send));
       ms = performance.now() - t0;
     }
+    failWaiters.clear();
     await client.end();
     const wasm = performance.getEntriesByType('resource').find((e) => e.name.endsWith('.wasm'));
     if (wasm) marks.wasmFetched = wasm.responseEnd;

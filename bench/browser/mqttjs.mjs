@@ -1,6 +1,6 @@
 // Benchmark page client: mqtt.js (its browser ESM bundle), QoS 1 publishes. Against the hub it
 // signs the SAS token with WebCrypto when given `key`, as an app using mqtt.js has to.
-import { params, payload, runPage } from './harness.mjs';
+import { params, payload, runPage, failRun } from './harness.mjs';
 import mqtt from '/node_modules/mqtt/dist/mqtt.esm.js';
 
 const marks = { imported: performance.now() };
@@ -23,6 +23,7 @@ runPage({
       clientId: p.clientId, username: p.username, password, keepalive: 60, protocolVersion: 4, reconnectPeriod: 0,
     });
     await new Promise((resolve, reject) => { c.once('connect', resolve); c.once('error', reject); });
+    c.on('close', () => failRun(new Error('mqtt.js: connection closed')));
   },
   send(i, ack, fail) { c.publish(params.topic, payload, { qos: 1 }, (e) => (e ? fail(e) : ack())); },
   end: () => c.endAsync(),

@@ -1,7 +1,7 @@
 // Benchmark page client, the physical reference: no MQTT library. A bare WebSocket, the CONNECT
 // and PUBLISH bytes built before the clock starts (the SAS token comes ready in the parameters),
 // one frame per publish, PUBACKs counted as they arrive.
-import { params, payload, runPage, profiledWebSocket } from './harness.mjs';
+import { params, payload, runPage, profiledWebSocket, failRun } from './harness.mjs';
 import { connectPacket, publishPacket, packetId, packetReader, DISCONNECT } from '../lib/mqtt-bytes.mjs';
 
 const marks = { imported: performance.now() };
@@ -21,7 +21,7 @@ runPage({
       });
       ws.onmessage = (e) => reader.push(new Uint8Array(e.data));
       ws.onerror = () => reject(new Error('WebSocket error'));
-      ws.onclose = (e) => reject(new Error(`WebSocket closed ${e.code}`));
+      ws.onclose = (e) => failRun(new Error(`WebSocket closed ${e.code}`));
       ws.onopen = () => ws.send(connectPacket(p));
     });
   },

@@ -19,7 +19,8 @@ export async function startRig({ devices = [], emulatorArgs = [] } = {}) {
     stops.push(() => server.close());
     const broker = await startMosquitto();
     stops.push(() => broker.stop());
-    const emu = await startEmulator({ args: ['--quiet', '--cors', server.url, ...emulatorArgs] });
+    // Not --quiet: its log (kept in memory, a line per connection) says why it closed one.
+    const emu = await startEmulator({ args: ['--cors', server.url, ...emulatorArgs] });
     stops.push(() => emu.stop());
     await registerDevices(emu, devices, DEVICE_KEY);
     const browser = await launchChromium();
@@ -27,6 +28,8 @@ export async function startRig({ devices = [], emulatorArgs = [] } = {}) {
     return {
       server, broker, emu, browser,
       hubWsUrl: `ws://${emu.host}:${emu.httpPort}/$iothub/websocket`,
+      /** The emulator's last error line about `deviceId`, if it logged one. */
+      emulatorError: (deviceId) => emu.logs().split('\n').filter((l) => l.includes(deviceId) && /error|closing/i.test(l)).at(-1)?.replace(/^\[iot-emulator\] /, ''),
       stop: stopAll,
     };
   } catch (e) {

@@ -122,15 +122,15 @@ function capacityGoal(groups) {
   const rate = e('msgps') / q('msgps');
   const mem = {
     goal: `Emulator: ${n.toLocaleString('en')} devices under 500 MB RSS`, status: status(memOk),
-    figure: `${n0(e('connected'))} of ${n0(n)} connected, peak RSS ${n0(e('peakMB'))} MB (${n0(e('rssMB'))} MB at the end); mosquitto ${n0(q('peakMB'))} MB`,
+    figure: `${n0(e('connected'))} of ${n0(n)} connected, peak RSS ${n0(e('peakMB'))} MB (${n0(e('idleMB'))} MB connected and idle, ${n0(e('rssMB'))} MB after the load); mosquitto ${n0(q('peakMB'))} MB`,
   };
-  const small = Math.min(...g.sizes);
-  const perDevKB = ((e('rssMB') - val(g, 'emulator', `rssMB@${small}`)) / (n - small)) * 1024;
   if (!memOk) {
+    const stored = e('peakMB') - e('idleMB');
     mem.bottleneck = e('connected') < n
       ? `only ${n0(e('connected'))} connected: ${row(g, 'emulator')?.note ?? 'see the table'}`
-      : `about ${n0(perDevKB)} KB of RSS per device between N=${small} and N=${n}, and the stored telemetry (up to 10,000 messages per device are kept for the service API) grows with every message`;
-  } else mem.figure += `; about ${n0(perDevKB)} KB per device`;
+      : `the connections themselves: ${n0(e('idleMB'))} MB with all ${n0(n)} connected and idle, ${n0(e('perConnKB'))} KB per connection (mosquitto: ${n0(q('perConnKB'))} KB)`
+        + `, then ${n0(stored)} MB more under load (the stored telemetry: up to 10,000 messages per device are kept for the service API)`;
+  } else mem.figure += `; ${n0(e('perConnKB'))} KB per idle connection`;
   const rateOk = rate >= 0.5;
   const thr = {
     goal: 'Emulator ≥ 0.5× mosquitto\'s msg/s', status: status(rateOk),

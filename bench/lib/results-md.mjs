@@ -72,7 +72,9 @@ export function renderGroup(g) {
       ));
     }
   }
-  const notes = rows.filter((r) => r.note || r.profile).map((r) => `- ${r.name}: ${[r.note, r.profile && profileNote(r.profile)].filter(Boolean).join('; ')}`);
+  const notes = rows.filter((r) => r.note || r.profile || r.failures).map((r) => `- ${r.name}: ${[
+    r.failures && `**failed** in ${r.runs?.[g.metrics[0].key]?.filter((v) => !Number.isFinite(v)).length ?? '?'} of its ${g.rounds} counted runs: ${r.failures.join('; ')}`,
+    r.note, r.profile && profileNote(r.profile)].filter(Boolean).join('; ')}`);
   if (notes.length) out.push('', ...notes);
   for (const n of g.notes ?? []) out.push('', n);
   out.push('', `Reproduce every row of this table: \`${g.command}\` (${g.rounds ?? 1} round${g.rounds === 1 ? '' : 's'}`
