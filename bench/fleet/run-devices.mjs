@@ -5,8 +5,9 @@
 //   mode 'fleet':  `count` devices, `concurrency` at a time, each provision → connect → send 1 →
 //                  close. Prints `FLEET_RESULT {json}`: devices done and failed, wall time from
 //                  the first device's start to the last one's end, the process's CPU seconds
-//                  (user + system, start-up included), its peak RSS (VmHWM), and the wasm linear
-//                  memory when the child reports it.
+//                  (user + system, start-up included, and start-up alone), its peak RSS (VmHWM), what it held at
+//                  its highest sampled RSS (JS heap, external memory), and the wasm linear memory
+//                  when the child reports it.
 //   mode 'memory': where memory goes, in phases, all `count` devices at once: after loading,
 //                  after provisioning them (fetch), with all their hub connections open and one
 //                  message sent each (WebSocket), after closing them; RSS and wasm memory after
@@ -26,8 +27,15 @@ const ids = () => Array.from({ length: config.count }, (_, i) => `${config.prefi
 
 async function fleet({ provision, connect, send, close, wasmBytes }) {
   const startMem = memoryOf();
+  const startCpuS = cpuSecondsOf();
   const wasm = wasmBytes ? { startMB: wasmBytes() / MB, peakMB: 0 } : undefined;
-  const sample = wasmBytes ? setInterval(() => { wasm.peakMB = Math.max(wasm.peakMB, wasmBytes() / MB); }, 50) : null;
+  // What the process held when its RSS was highest: JS heap, external (ArrayBuffers among it).
+  let atPeak = process.memoryUsage();
+  const sample = setInterval(() => {
+    const m = process.memoryUsage();
+    if (m.rss > atPeak.rss) atPeak = m;
+    if (wasm) wasm.peakMB = Math.max(wasm.peakMB, wasmBytes() / MB);
+  }, 50);
   const all = ids();
   let next = 0;
   let ok = 0;
@@ -51,10 +59,12 @@ async function fleet({ provision, connect, send, close, wasmBytes }) {
   };
   await Promise.all(Array.from({ length: Math.min(config.concurrency, all.length) }, worker));
   const wallMs = performance.now() - t0;
-  if (sample) { clearInterval(sample); wasm.peakMB = Math.max(wasm.peakMB, wasmBytes() / MB); }
+  clearInterval(sample);
+  if (wasm) wasm.peakMB = Math.max(wasm.peakMB, wasmBytes() / MB);
   return {
     ok, failed: errors.length, errors: errors.slice(0, 3), wallMs,
-    cpuS: cpuSecondsOf(), peakMB: memoryOf().peakMB, startRssMB: startMem.rssMB, wasm,
+    cpuS: cpuSecondsOf(), startCpuS, peakMB: memoryOf().peakMB, startRssMB: startMem.rssMB, wasm,
+    atPeak: Object.fromEntries(Object.entries(atPeak).map(([k, v]) => [k, v / MB])),
   };
 }
 
