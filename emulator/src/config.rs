@@ -137,6 +137,9 @@ pub struct Config {
     pub puback: PubackMode,
     /// Telemetry messages kept per device; overrides the config file's `retention`.
     pub retention: Option<usize>,
+    /// How long a connection may take over its TLS handshake, its HTTP request head and its MQTT
+    /// CONNECT, each (IoT Hub closes a connection without CONNECT after 30 s, protocol.md §5.1).
+    pub handshake_timeout_secs: u64,
     pub file: ConfigFile,
     /// Log refusals and connections to stderr.
     pub log: bool,
@@ -161,6 +164,7 @@ impl Config {
             dps_fault_status: 503,
             puback: PubackMode::Normal,
             retention: None,
+            handshake_timeout_secs: 30,
             file: default_file(),
             log: false,
         }

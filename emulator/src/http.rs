@@ -3,7 +3,7 @@
 //! under `/service/` behind its key, all behind the Host check and CORS for named origins (guard/).
 
 use crate::dps::{self, DpsParams, DpsReply};
-use crate::guard::{hosts, origins, service_key};
+use crate::guard::{hosts, origins, paths, service_key};
 use crate::mqtt::{self, wire::WsWire};
 use crate::{clock, service, state::State};
 use axum::{
@@ -22,6 +22,12 @@ pub type S = AxState<Arc<State>>;
 /// Log and error code of a WebSocket upgrade refused for its `Origin` (`{status}*1000+n`).
 pub const WS_ORIGIN_REFUSED: u32 = 403001;
 
+/// The largest WebSocket message (and frame) read: above the codec's `MAX_PACKET`, so that an
+/// oversized MQTT packet is refused by the codec, which says why.
+const WS_MAX_MESSAGE: usize = 2 * 1024 * 1024;
+/// Per-socket WebSocket read buffer (the MQTT/TLS listener reads into 16 KB too, mqtt/wire.rs).
+const WS_READ_BUFFER: usize = 16 * 1024;
+
 pub fn router(state: Arc<State>) -> Router {
     Router::new()
         .route("/$iothub/websocket", get(websocket))
@@ -30,7 +36,9 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/{scope}/registrations/{reg}", post(dps_status))
         .merge(service::routes().route_layer(middleware::from_fn_with_state(state.clone(), service_key::require)))
         .fallback(any(not_found))
-        // The last layer runs first: a foreign Host is refused before CORS or any route.
+        // The last layer runs first: a foreign Host is refused before CORS or any route; a path
+        // refusal still passes through CORS so that an allowed page can read why.
+        .layer(middleware::from_fn_with_state(state.clone(), paths::layer))
         .layer(middleware::from_fn_with_state(state.clone(), origins::layer))
         .layer(middleware::from_fn_with_state(state.clone(), hosts::layer))
         .with_state(state)
@@ -58,7 +66,16 @@ async fn websocket(AxState(state): S, headers: HeaderMap, ws: WebSocketUpgrade) 
         state.log(400000, "-", "WebSocket upgrade without subprotocol 'mqtt' refused with 400");
         return (StatusCode::BAD_REQUEST, "subprotocol mqtt required").into_response();
     };
-    ws.protocols([proto]).max_message_size(2 * 1024 * 1024).on_upgrade(move |socket| mqtt::serve(WsWire(socket), state, "websocket"))
+    // One frame is read whole before the message limit applies, so the frame needs the same
+    // bound; the default (16 MB) would let every socket make the emulator buffer that much.
+    // The read buffer is allocated, and zeroed, per socket up front: tungstenite's 128 KiB
+    // default is 128 MB of resident memory for a fleet of 1,000; MQTT packets are small and a
+    // larger one only takes more reads.
+    ws.protocols([proto])
+        .read_buffer_size(WS_READ_BUFFER)
+        .max_message_size(WS_MAX_MESSAGE)
+        .max_frame_size(WS_MAX_MESSAGE)
+        .on_upgrade(move |socket| mqtt::serve(WsWire::new(socket), state, "websocket"))
 }
 
 pub fn json_response(status: u16, body: &serde_json::Value, extra: &[(&'static str, String)]) -> Response {

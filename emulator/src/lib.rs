@@ -9,6 +9,7 @@ pub mod dps;
 pub mod guard;
 pub mod http;
 pub mod hub;
+pub mod listen;
 pub mod mqtt;
 pub mod sas;
 pub mod service;
@@ -73,36 +74,11 @@ impl Emulator {
         let app = http::router(state.clone());
 
         let acceptor = tokio_rustls::TlsAcceptor::from(tls.server_config.clone());
-        let mut tasks = Vec::new();
-        let plain = app.clone();
-        tasks.push(tokio::spawn(async move {
-            let _ = axum::serve(http_l, plain).await;
-        }));
-        let (acc, secure) = (acceptor.clone(), app.clone());
-        tasks.push(tokio::spawn(async move {
-            loop {
-                let Ok((tcp, _)) = https_l.accept().await else { continue };
-                let (acc, svc) = (acc.clone(), secure.clone());
-                tokio::spawn(async move {
-                    let Ok(Ok(tls)) = tokio::time::timeout(std::time::Duration::from_secs(30), acc.accept(tcp)).await else { return };
-                    let io = hyper_util::rt::TokioIo::new(tls);
-                    let svc = hyper_util::service::TowerToHyperService::new(svc);
-                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, svc).with_upgrades().await;
-                });
-            }
-        }));
-        let st = state.clone();
-        tasks.push(tokio::spawn(async move {
-            loop {
-                let Ok((tcp, _)) = mqtts_l.accept().await else { continue };
-                let _ = tcp.set_nodelay(true);
-                let (acc, st) = (acceptor.clone(), st.clone());
-                tokio::spawn(async move {
-                    let Ok(Ok(tls)) = tokio::time::timeout(std::time::Duration::from_secs(30), acc.accept(tcp)).await else { return };
-                    mqtt::serve(mqtt::wire::StreamWire::new(tls), st, "mqtts").await;
-                });
-            }
-        }));
+        let tasks = vec![
+            tokio::spawn(listen::plain_http(http_l, app.clone(), state.clone())),
+            tokio::spawn(listen::https(https_l, acceptor.clone(), app, state.clone())),
+            tokio::spawn(listen::mqtts(mqtts_l, acceptor, state.clone())),
+        ];
         Ok(Emulator {
             http_port,
             https_port,

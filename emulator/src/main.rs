@@ -63,6 +63,10 @@ struct Cli {
     /// retention, else 10000).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     retention: Option<u64>,
+    /// Seconds a connection may take over each of its TLS handshake, HTTP request head and MQTT
+    /// CONNECT before it is closed.
+    #[arg(long, value_name = "S", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    handshake_timeout: u64,
     /// Do not log refusals and connections to stderr.
     #[arg(long)]
     quiet: bool,
@@ -101,6 +105,7 @@ fn main() {
         dps_fault_status: cli.dps_fault_status,
         puback,
         retention: cli.retention.map(|n| n as usize),
+        handshake_timeout_secs: cli.handshake_timeout,
         file,
         log: !cli.quiet,
     };

@@ -68,6 +68,8 @@ pub struct State {
     /// Host check, allowed origins and the service key (guard/).
     pub guard: Guard,
     pub log_to_stderr: bool,
+    /// Bound on each stage before a device has authenticated (listen.rs, mqtt::serve).
+    pub handshake_timeout: std::time::Duration,
     pub dps: Dps,
     pub hub: Hub,
     pub faults: Faults,
@@ -76,6 +78,20 @@ pub struct State {
 }
 
 const LOG_LIMIT: usize = 2000;
+/// Longest identity and reason kept per entry: both quote what a client sent (a client id, a
+/// topic of up to 64 KB), and 2000 entries of that would be a memory lever for any socket.
+const LOG_IDENTITY_CHARS: usize = 128;
+const LOG_REASON_CHARS: usize = 512;
+
+/// At most `max` characters, with control characters shown as `?` so that a client id holding a
+/// newline cannot forge a line of the stderr log.
+fn clip(s: &str, max: usize) -> String {
+    let mut out: String = s.chars().take(max).map(|c| if c.is_control() { '?' } else { c }).collect();
+    if s.chars().nth(max).is_some() {
+        out.push('…');
+    }
+    out
+}
 
 impl State {
     pub fn new(cfg: &Config, guard: Guard) -> State {
@@ -88,6 +104,7 @@ impl State {
             assign_delay_ms: cfg.assign_delay_ms,
             guard,
             log_to_stderr: cfg.log,
+            handshake_timeout: std::time::Duration::from_secs(cfg.handshake_timeout_secs.max(1)),
             dps: Dps::new(f.id_scope.clone(), Enrollments::new(f.enrollments.clone(), f.enrollment_groups.clone())),
             hub: Hub::new(cfg.hub_hostname.clone(), f.devices.clone(), cfg.retention.or(f.retention).unwrap_or(hub::telemetry::DEFAULT_RETENTION)),
             faults: Faults {
@@ -118,6 +135,7 @@ impl State {
 
     /// Records a refusal or close with its Azure-like code (e.g. 401003, 400027, 404104).
     pub fn log(&self, code: u32, who: &str, reason: &str) {
+        let (who, reason) = (&clip(who, LOG_IDENTITY_CHARS), &clip(reason, LOG_REASON_CHARS));
         let entry = json!({"time": clock::now_iso(), "code": code, "identity": who, "reason": reason});
         if self.log_to_stderr {
             eprintln!("[iot-emulator] {code} {who}: {reason}");
@@ -133,7 +151,7 @@ impl State {
 
     pub fn info(&self, who: &str, what: &str) {
         if self.log_to_stderr {
-            eprintln!("[iot-emulator] {who}: {what}");
+            eprintln!("[iot-emulator] {}: {}", clip(who, LOG_IDENTITY_CHARS), clip(what, LOG_REASON_CHARS));
         }
     }
 

@@ -1,10 +1,12 @@
 //! Who may reach the emulator's cloud side: the `Host` check against DNS rebinding (hosts.rs),
+//! the path check against `..` and encoded slashes in ids (paths.rs),
 //! CORS for named origins only (origins.rs), the `Origin` check on WebSocket upgrades, and the
 //! service key that `/service/*` requires (service_key.rs). Device-facing DPS and hub endpoints
 //! keep their own device credentials (sas.rs); this only decides which pages and names get in.
 
 pub mod hosts;
 pub mod origins;
+pub mod paths;
 pub mod service_key;
 
 use hosts::Hosts;

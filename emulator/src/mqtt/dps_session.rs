@@ -54,7 +54,7 @@ pub async fn run<W: Wire>(mut d: Driver<W>, state: Arc<State>, connect: v3_1_1::
         }
         let ka = d.keepalive_deadline;
         let bytes = tokio::select! {
-            b = d.wire.recv() => b,
+            b = d.recv() => b,
             _ = sleep_until_opt(ka) => {
                 state.log(404104, &reg_id, "DPS keep-alive expired (1.5 × keep-alive without traffic)");
                 break;
@@ -68,6 +68,7 @@ pub async fn run<W: Wire>(mut d: Driver<W>, state: Arc<State>, connect: v3_1_1::
             }
         }
     }
+    d.log_error(&state, &reg_id, transport);
     d.close().await;
 }
 

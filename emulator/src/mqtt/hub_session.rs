@@ -118,15 +118,12 @@ pub async fn run<W: Wire>(mut d: Driver<W>, state: Arc<State>, connect: v3_1_1::
     let mut s = Session { id, conn_id, subs, c2d_inflight: HashMap::new(), withheld: Vec::new(), delayed: VecDeque::new(), graceful: false };
     'outer: loop {
         if d.closed {
-            if let Some(e) = d.last_error.take() {
-                state.log(400004, &s.id.key, &format!("protocol error, closing: {e}"));
-            }
             break;
         }
         let ka = d.keepalive_deadline;
         let next_delayed = s.delayed.front().map(|x| x.0);
         tokio::select! {
-            b = d.wire.recv() => {
+            b = d.recv() => {
                 let Some(bytes) = b else { break };
                 for p in d.feed(&bytes).await {
                     if !s.packet(&mut d, &state, p).await {
@@ -157,6 +154,7 @@ pub async fn run<W: Wire>(mut d: Driver<W>, state: Arc<State>, connect: v3_1_1::
             }
         }
     }
+    d.log_error(&state, &s.id.key, transport);
     d.close().await;
     s.cleanup(&state, will);
 }
@@ -203,7 +201,13 @@ impl Session {
                         Ok(Sub::TwinResponses) => SUB_TWIN_RES,
                         Ok(Sub::DesiredPatches) => SUB_DESIRED,
                         Ok(Sub::Methods) => SUB_METHODS,
-                        Err(_) => {
+                        // Another identity's filter is an authorization failure, as a publish to
+                        // its topic is; `#` and other wildcards are simply not IoT Hub topics (§5.3).
+                        Err(TopicRefusal::OtherIdentity) => {
+                            state.log(401002, &self.id.key, &format!("subscribe to another identity's filter '{}'; closing", e.topic_filter()));
+                            return false;
+                        }
+                        Err(TopicRefusal::Unknown) => {
                             state.log(400004, &self.id.key, &format!("subscribe to unsupported filter '{}'; closing", e.topic_filter()));
                             return false;
                         }

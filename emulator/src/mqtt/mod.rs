@@ -1,4 +1,5 @@
-//! MQTT 3.1.1 front end shared by WebSocket and TLS: waits for CONNECT (30 s, protocol.md §5.1)
+//! MQTT 3.1.1 front end shared by WebSocket and TLS: waits for CONNECT (the handshake timeout,
+//! 30 s by default as in protocol.md §5.1)
 //! and routes the connection by its username — `{scope}/registrations/{regId}/api-version=…`
 //! is DPS (§3), `{hub}/{deviceId}[/{moduleId}]/?api-version=…` is IoT Hub (§5.1, §10).
 
@@ -11,14 +12,14 @@ use crate::state::State;
 use driver::{Driver, Packet};
 use mqtt_protocol_core::mqtt::{packet::v3_1_1, result_code::ConnectReturnCode};
 use std::sync::Arc;
-use tokio::time::{timeout, Duration};
+use tokio::time::timeout;
 use wire::Wire;
 
 pub async fn serve<W: Wire>(wire: W, state: Arc<State>, transport: &'static str) {
     let mut d = Driver::new(wire);
-    let first = timeout(Duration::from_secs(30), async {
+    let first = timeout(state.handshake_timeout, async {
         loop {
-            let bytes = d.wire.recv().await?;
+            let bytes = d.recv().await?;
             let pkts = d.feed(&bytes).await;
             if d.closed {
                 return None;
@@ -36,13 +37,11 @@ pub async fn serve<W: Wire>(wire: W, state: Arc<State>, transport: &'static str)
             return d.close().await;
         }
         Ok(None) => {
-            if let Some(e) = &d.last_error {
-                state.log(400004, "-", &format!("malformed CONNECT on {transport}: {e}"));
-            }
+            d.log_error(&state, "-", transport);
             return d.close().await;
         }
         Err(_) => {
-            state.log(408001, "-", "no CONNECT within 30 s");
+            state.log(408001, "-", &format!("no CONNECT on {transport} within {} s; closed", state.handshake_timeout.as_secs()));
             return d.close().await;
         }
     };
@@ -70,6 +69,6 @@ pub async fn puback<W: Wire>(d: &mut Driver<W>, pid: u16) {
 pub async fn publish0<W: Wire>(d: &mut Driver<W>, topic: &str, payload: Vec<u8>) {
     match v3_1_1::Publish::builder().topic_name(topic).map(|b| b.payload(payload).build()) {
         Ok(Ok(p)) => d.send(p.into()).await,
-        _ => d.last_error = Some(format!("cannot build publish to {topic}")),
+        _ => d.last_error = Some((500001, format!("cannot build a publish to {topic}"))),
     }
 }

@@ -10,30 +10,55 @@ pub trait Wire: Send {
     fn recv(&mut self) -> impl Future<Output = Option<Vec<u8>>> + Send;
     fn send(&mut self, data: Vec<u8>) -> impl Future<Output = std::io::Result<()>> + Send;
     fn close(&mut self) -> impl Future<Output = ()> + Send;
+    /// Why `recv` returned None, when that was an error and not the peer's close.
+    fn take_error(&mut self) -> Option<String> {
+        None
+    }
 }
 
-pub struct WsWire(pub WebSocket);
+pub struct WsWire {
+    ws: WebSocket,
+    error: Option<String>,
+}
+
+impl WsWire {
+    pub fn new(ws: WebSocket) -> Self {
+        WsWire { ws, error: None }
+    }
+}
 
 impl Wire for WsWire {
     async fn recv(&mut self) -> Option<Vec<u8>> {
         loop {
-            match self.0.recv().await? {
+            match self.ws.recv().await? {
                 Ok(Message::Binary(b)) => return Some(b.to_vec()),
                 // MQTT over WebSocket is binary only (MQTT 3.1.1 §6); text is a protocol error.
-                Ok(Message::Text(_)) | Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(Message::Text(_)) => {
+                    self.error = Some("WebSocket text frame (MQTT needs binary frames)".into());
+                    return None;
+                }
+                Ok(Message::Close(_)) => return None,
+                Err(e) => {
+                    self.error = Some(format!("WebSocket error ({e})"));
+                    return None;
+                }
                 Ok(_) => continue,
             }
         }
     }
 
     async fn send(&mut self, data: Vec<u8>) -> std::io::Result<()> {
-        self.0.send(Message::Binary(data.into())).await.map_err(std::io::Error::other)
+        self.ws.send(Message::Binary(data.into())).await.map_err(std::io::Error::other)
     }
 
     async fn close(&mut self) {
         use futures_util::SinkExt;
-        let _ = self.0.send(Message::Close(None)).await;
-        let _ = SinkExt::close(&mut self.0).await;
+        let _ = self.ws.send(Message::Close(None)).await;
+        let _ = SinkExt::close(&mut self.ws).await;
+    }
+
+    fn take_error(&mut self) -> Option<String> {
+        self.error.take()
     }
 }
 

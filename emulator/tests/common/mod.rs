@@ -88,7 +88,10 @@ impl Client {
     pub async fn open(emu: &Emulator) -> Client {
         let mut req = format!("ws://127.0.0.1:{}/$iothub/websocket?iothub-no-client-cert=true", emu.http_port).into_client_request().unwrap();
         req.headers_mut().insert("sec-websocket-protocol", "mqtt".parse().unwrap());
-        let (ws, _) = tokio_tungstenite::connect_async(req).await.expect("ws connects");
+        // A small read buffer (the default is 128 KiB, allocated up front) keeps the hostile
+        // tests' thousand clients from drowning the emulator's share of this process's memory.
+        let cfg = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(16 * 1024);
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(cfg), false).await.expect("ws connects");
         Client { ws, conn: mqtt::Connection::new(mqtt::Version::V3_1_1), received: Vec::new() }
     }
 
