@@ -36,9 +36,9 @@ logs=.setup-logs
 wb_version=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' Cargo.toml)
 # The versions come from package-lock.json, so the partial install below never differs from npm ci's.
 lock_version() { node -p "require('./package-lock.json').packages['node_modules/$1'].version"; }
-# The main job's npm packages: binaryen's wasm-opt for the build, ws for the quickstart CLI
-# (Node 20 has no global WebSocket).
-main_npm=(binaryen ws)
+# The main job's npm packages: binaryen's wasm-opt and esbuild (the glue's minifier) for the
+# build, ws for the quickstart CLI (Node 20 has no global WebSocket).
+main_npm=(binaryen esbuild ws)
 
 # ---- what is missing -------------------------------------------------------------------------
 steps=() # one "function<TAB>what<TAB>how, about how long" per step to run
@@ -59,7 +59,7 @@ npm_main_ok() {
 }
 
 if [ "$profile" = start ]; then
-  npm_full_ok || npm_main_ok || steps+=($'npm_main\tnpm packages for the build and the CLI: binaryen, ws\tnpm install, about 5 s')
+  npm_full_ok || npm_main_ok || steps+=($'npm_main\tnpm packages for the build and the CLI: binaryen, esbuild, ws\tnpm install, about 5 s')
 else
   command -v wasm-pack >/dev/null || steps+=($'wasm_pack\twasm-pack\tcargo install, about 2 min')
   command -v cargo-fuzz >/dev/null || steps+=($'cargo_fuzz\tcargo-fuzz\tcargo install, about 40 s')

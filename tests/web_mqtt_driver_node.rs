@@ -40,7 +40,7 @@ fn dropping_factory() -> JsValue {
 #[wasm_bindgen_test]
 async fn a_publish_dropped_with_its_connection_is_rejected_when_resend_is_off() {
     let opts = SessionOptions { client_id: "d".into(), resend_on_reconnect: false, ..Default::default() };
-    let driver = MqttDriver::new(opts, SocketFactory::from_options(&dropping_factory()));
+    let driver = MqttDriver::new(opts, SocketFactory::from_options(&dropping_factory()).unwrap());
     assert_eq!(driver.connect("wss://fake").await, Ok(false));
     let sent = driver.publish("t", b"x", QoS::AtLeastOnce, false);
     let promise: Promise = future_to_promise(async move {
