@@ -10,7 +10,7 @@ export PATH="$PWD/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 # The panic locations inside the .wasm name source files: without the remap they would carry
 # this machine's cargo registry path into every published copy.
 export RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}/registry/src/= --remap-path-prefix=$PWD/="
-echo "build [1/4] azure-iot-wasm for wasm32 (cargo build --release; about 1 min 20 s from cold, seconds after)"
+echo "build [1/4] azure-iot-wasm for wasm32 (cargo build --release; about 1 min from cold, seconds after)"
 cargo build -q --release --target wasm32-unknown-unknown -p azure-iot-wasm --lib
 # A private staging directory: a concurrent build never sees a half-written pkg/.
 out=$(mktemp -d pkg.tmp.XXXXXX)

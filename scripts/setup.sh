@@ -48,7 +48,7 @@ rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown ||
 
 [ "$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $wb_version" ] &&
   [ "$(wasm-bindgen-test-runner --version 2>/dev/null)" = "wasm-bindgen-test-runner $wb_version" ] ||
-  steps+=("wasm_bindgen"$'\t'"wasm-bindgen-cli $wb_version"$'\t'"cargo install, about 2 min")
+  steps+=("wasm_bindgen"$'\t'"wasm-bindgen-cli $wb_version"$'\t'"cargo install, about 2 to 3 min")
 
 npm_full_ok() { [ -f node_modules/.package-lock.json ] && [ ! package-lock.json -nt node_modules/.package-lock.json ]; }
 npm_main_ok() {

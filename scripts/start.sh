@@ -11,7 +11,7 @@ command -v cargo >/dev/null || { echo "setup: Rust is required (https://rustup.r
 
 mkdir -p .setup-logs
 log=.setup-logs/build-emulator.log
-echo "build: the emulator, iot-emulator (cargo build, debug; about 2 min from cold, alongside what follows; output in $log)"
+echo "build: the emulator, iot-emulator (cargo build, debug; about 3 min from cold, alongside set-up and the package build; output in $log)"
 cargo build -p iot-emulator >"$log" 2>&1 </dev/null &
 emulator=$!
 trap 'kill "$emulator" 2>/dev/null || true' EXIT
