@@ -61,26 +61,34 @@ async fn the_config_files_retention_applies_and_the_config_option_overrides_it()
     assert_eq!(start().await.state.hub.telemetry.retention(), 10_000, "the documented default");
 }
 
-/// The emulator binary on free ports; killed when dropped.
-struct Binary(std::process::Child);
+/// The emulator binary on free ports; killed when dropped. A kill skips its own clean-up, so the
+/// CA file it writes is named here and removed here.
+struct Binary(std::process::Child, std::path::PathBuf);
 
 impl Drop for Binary {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+        let _ = std::fs::remove_file(&self.1);
     }
 }
 
-fn spawn(extra: &[&str]) -> std::process::Command {
+fn ca_file(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("telemetry-retention-{name}-{}.pem", std::process::id()))
+}
+
+fn spawn(extra: &[&str], ca: &std::path::Path) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_iot-emulator"));
     cmd.args(["--host", "127.0.0.1", "--http-port", "0", "--https-port", "0", "--mqtts-port", "0", "--quiet"]).args(extra);
+    cmd.arg("--ca-out").arg(ca);
     cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
     cmd
 }
 
 #[test]
 fn the_retention_flag_sets_the_limit_info_reports() {
-    let mut child = Binary(spawn(&["--retention", "2"]).spawn().expect("the emulator binary starts"));
+    let ca = ca_file("flag");
+    let mut child = Binary(spawn(&["--retention", "2"], &ca).spawn().expect("the emulator binary starts"), ca);
     let stdout = std::io::BufReader::new(child.0.stdout.take().unwrap());
     let ready = stdout.lines().map_while(Result::ok).find_map(|l| l.strip_prefix("EMULATOR_READY ").map(str::to_string)).expect("EMULATOR_READY");
     let ready: serde_json::Value = serde_json::from_str(&ready).unwrap();
@@ -97,7 +105,7 @@ fn the_retention_flag_sets_the_limit_info_reports() {
 
 #[test]
 fn a_retention_of_0_is_refused_at_the_command_line() {
-    let out = spawn(&["--retention", "0"]).output().unwrap();
+    let out = spawn(&["--retention", "0"], &ca_file("zero")).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--retention"));
 }
