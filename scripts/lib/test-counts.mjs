@@ -22,6 +22,9 @@ export function nodeSummary(tap) {
 // cargo's libtest: `test result: ok. 3 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s`;
 // wasm-bindgen-test prints the same line without `measured`.
 const CARGO_RESULT = /^test result: (?:ok|FAILED)\. (\d+) passed; (\d+) failed; (\d+) ignored;(?: \d+ measured;)? \d+ filtered out(?:; finished in [\d.]+s)?\s*$/gm;
+// wasm-bindgen-test-runner's whole output for a binary with no wasm tests in it (the native
+// integration tests, compiled for wasm32 too): a result of zero tests, not a missing one.
+const WASM_NO_TESTS = /^no tests to run!\s*$/gm;
 // One per test binary cargo starts: `     Running tests/x.rs (target/…)`, `   Doc-tests name`.
 const CARGO_STARTED = /^\s+(?:Running (?:unittests )?\S+ \(|Doc-tests \S+\s*$)/gm;
 
@@ -35,5 +38,6 @@ export function cargoSummary(text) {
     sum.ignored += +m[3];
     sum.binaries += 1;
   }
+  sum.binaries += [...text.matchAll(WASM_NO_TESTS)].length;
   return sum;
 }

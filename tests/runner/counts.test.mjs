@@ -50,3 +50,14 @@ test('cargo and wasm-bindgen-test result lines are summed with their ignored tes
   ].join('\n');
   assert.deepEqual(cargoSummary(text), { passed: 9, failed: 1, ignored: 3, binaries: 3, started: 4 });
 });
+
+test('a wasm binary with no wasm tests in it is a result of zero, and a silent one is still missing', () => {
+  const text = [
+    '     Running tests/native_only.rs (target/wasm32-unknown-unknown/debug/deps/native_only-4.wasm)',
+    'no tests to run!',
+    '     Running tests/web.rs (target/wasm32-unknown-unknown/debug/deps/web-5.wasm)',
+    'test result: ok. 2 passed; 0 failed; 0 ignored; 0 filtered out; finished in 0.10s',
+    '     Running tests/crashed.rs (target/wasm32-unknown-unknown/debug/deps/crashed-6.wasm)',
+  ].join('\n');
+  assert.deepEqual(cargoSummary(text), { passed: 2, failed: 0, ignored: 0, binaries: 2, started: 3 });
+});
