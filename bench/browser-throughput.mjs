@@ -57,13 +57,17 @@ function clients(rig, target) {
   ]);
 }
 
-/** The profiled pass's spans as per-message costs. */
+/** The profiled pass's spans as per-message costs (µs). `ownUs`: the client's own JS + wasm work
+ * per message, WebSocket.send excluded; `busyUs`: the same with the sends. */
 function profileOf(s, n, ms) {
+  const busy = s.publishCallMs + s.messageMs + s.looseSendMs;
   return {
     n, rate: (n / ms) * 1000,
     publishUs: (s.publishCallMs * 1000) / n,
+    listenerUs: (s.messageMs * 1000) / n,
     sendUs: s.sends ? (s.sendMs * 1000) / s.sends : null,
-    listenerUs: s.messages ? (s.messageMs * 1000) / s.messages : null,
+    busyUs: (busy * 1000) / n,
+    ownUs: ((busy - s.sendMs) * 1000) / n,
     events: s.messages,
   };
 }
@@ -82,7 +86,7 @@ try {
       const failures = {};
       const runs = await interleave(ROUNDS, keys, async (key, r) => {
         const [page, params] = all[key];
-        const n = r < 0 ? Math.min(N, 1000) : N;
+        const n = r < 0 ? Math.min(N, 500) : N;
         let res;
         try {
           res = await runBenchPage(context, baseUrl, page, { ...params, n, size, outstanding: OUTSTANDING }, timeoutMs);
@@ -102,7 +106,7 @@ try {
       const profiles = {};
       for (const key of keys.filter((k) => /ours|nolib/i.test(k))) {
         const [page, params] = all[key];
-        const n = Math.min(N, 2000);
+        const n = Math.min(N, 1500);
         const res = await runBenchPage(context, baseUrl, page, { ...params, n, size, outstanding: OUTSTANDING, profile: true }, timeoutMs).catch(() => null);
         if (res) profiles[key] = profileOf(res.spans, n, res.ms);
       }

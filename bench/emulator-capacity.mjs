@@ -30,7 +30,7 @@ const FD_LIMIT = limits[1] === 'unlimited' ? Infinity : Number(limits[1]);
 
 const flags = parseFlags();
 const SIZES = String(flags.devices ?? (flags.quick ? '20,50' : '1000,5000,10000')).split(',').map(Number);
-const DURATION = Number(flags.duration ?? (flags.quick ? 1 : 10));
+const DURATION = Number(flags.duration ?? (flags.quick ? 1 : 6));
 const KEY = Buffer.alloc(32, 5).toString('base64');
 if (Math.max(...SIZES) + 512 > FD_LIMIT) log(`capacity: the fd limit (${FD_LIMIT}) is below ${Math.max(...SIZES)} devices plus the process's own files`);
 const HUB = 'localhost';

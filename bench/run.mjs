@@ -103,8 +103,11 @@ const started = Date.now();
 
 const groups = [];
 const failures = [];
+const minutes = [];
 for (const b of benches) {
+  const t0 = Date.now();
   const r = await runBench(b);
+  minutes.push(`${b.name} ${((Date.now() - t0) / 60_000).toFixed(1)}`);
   groups.push(...r.groups);
   if (r.code !== 0) failures.push(`bench/${b.name}.mjs exited ${r.code ?? r.signal}`);
   for (const [id, keys] of Object.entries(b.groups)) {
@@ -137,10 +140,11 @@ const machine = {
     workerd: `miniflare ${pkgVersion('miniflare')}, workerd ${pkgVersion('workerd')}`,
     emulator: quick ? 'debug build' : 'release build (cargo build --release -p iot-emulator)',
     'load average (1, 5, 15 min)': `before ${loadBefore.join(', ')}; after ${loadAfter.join(', ')}`,
-    'quiet machine': quiet === null ? 'not waited for (quick mode)'
-      : quiet.quiet ? `yes: 1-minute load ${quiet.load} after waiting ${Math.round(quiet.waitedS)} s`
-        : `**no**: still ${quiet.load} after waiting ${Math.round(quiet.waitedS)} s; the run went ahead, so other work shared the cores`,
-    'run time': `${((Date.now() - started) / 60_000).toFixed(1)} min`,
+    'quiet machine': quiet === null ? 'not waited for'
+      : `${quiet.quiet ? `at the start: 1-minute load ${quiet.load} after waiting ${Math.round(quiet.waitedS)} s`
+        : `**no**: still ${quiet.load} after waiting ${Math.round(quiet.waitedS)} s, and the run went ahead`}; `
+        + `during the run the 1-minute load (the benchmark's own processes included) is given under each table${Math.max(...groups.map((g) => g.loadAfter?.[0] ?? 0)) > 2.5 ? ': above 2.5 means other work shared the two cores' : ''}`,
+    'run time': `${((Date.now() - started) / 60_000).toFixed(1)} min (${minutes.join(', ')})`,
   },
 };
 

@@ -24,9 +24,9 @@ function spread(xs, digits) {
 }
 
 function profileNote(p) {
-  return `profiled run of ${fmt(p.n)} at ${fmt(p.rate)} msg/s: ${p.publishUs.toFixed(1)} µs per publish call `
-    + `, ${p.listenerUs === null ? '–' : p.listenerUs.toFixed(1)} µs per 'message' event in the socket listener (${fmt(p.events)} events; `
-    + `sends made there, when a PUBACK opens the window, count in it), ${p.sendUs === null ? '–' : p.sendUs.toFixed(1)} µs per WebSocket.send wherever it was called`;
+  return `profiled run of ${fmt(p.n)} at ${fmt(p.rate)} msg/s: per message ${p.busyUs.toFixed(0)} µs inside the client's calls, `
+    + `${p.ownUs.toFixed(0)} µs of it its own JS + wasm (WebSocket.send excluded; publish calls ${p.publishUs.toFixed(0)} µs, `
+    + `socket listener ${p.listenerUs.toFixed(0)} µs over ${fmt(p.events)} events, sends included); WebSocket.send ${p.sendUs === null ? '–' : p.sendUs.toFixed(0)} µs a frame`;
 }
 
 export function renderGroup(g) {
