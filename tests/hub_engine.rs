@@ -392,3 +392,14 @@ fn without_retry_first_connect_a_failed_first_connection_reports_why_and_closes(
     assert!(!r.events.iter().any(|e| matches!(e, HubEvent::Reconnecting { .. })));
     assert_eq!(r.events.last(), Some(&HubEvent::Closed));
 }
+
+#[test]
+fn a_method_goes_to_its_own_handler_else_to_star() {
+    let mut r = Rig::unheard(EngineOptions::new(Identity::new("hub.local", "dev1", None).unwrap()));
+    assert_eq!(r.e.method_handler("reboot"), None);
+    r.e.listen_method("*");
+    assert_eq!(r.e.method_handler("reboot"), Some("*"));
+    r.e.listen_method("reboot");
+    assert_eq!(r.e.method_handler("reboot"), Some("reboot"));
+    assert_eq!(r.e.method_handler("dance"), Some("*"));
+}

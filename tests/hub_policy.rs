@@ -124,3 +124,10 @@ fn the_offline_queue_refuses_past_its_capacity_with_queue_full_and_keeps_order()
     q.push(4).unwrap();
     assert_eq!(q.drain(), vec![2, 4]);
 }
+
+#[test]
+fn the_renewal_floor_is_a_minute_or_80_percent_of_a_shorter_token() {
+    assert_eq!(min_renew_interval_ms(3600), 60_000);
+    assert_eq!(min_renew_interval_ms(10), 8_000);
+    assert_eq!(min_renew_interval_ms(75), 60_000);
+}

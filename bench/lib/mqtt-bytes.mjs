@@ -4,7 +4,8 @@
 // validates; it is the least code that puts correct packets on the wire.
 const utf8 = new TextEncoder();
 
-function remainingLength(n) {
+/** MQTT's variable-length "remaining length" (MQTT 3.1.1 §2.2.3) as bytes. */
+export function remainingLength(n) {
   const out = [];
   do {
     let b = n % 128;

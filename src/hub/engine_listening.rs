@@ -57,12 +57,18 @@ impl HubEngine {
         }
     }
 
+    /// The registered handler name that method `name` goes to: its own, else `*`. The one
+    /// place the fallback rule lives; the driver looks its function up by this key.
+    pub fn method_handler(&self, name: &str) -> Option<&str> {
+        let l = &self.listening.methods;
+        l.iter().find(|n| *n == name).or_else(|| l.iter().find(|n| *n == "*")).map(String::as_str)
+    }
+
     /// Reports an inbound event, or holds or answers it when nobody listens (see the top).
     pub(super) fn deliver(&mut self, now: u64, ev: HubEvent) {
         match &ev {
             HubEvent::Method { name, rid, .. } => {
-                let l = &self.listening.methods;
-                if !l.iter().any(|n| n == name || n == "*") {
+                if self.method_handler(name).is_none() {
                     let body = method_error_body(&format!("no handler for method {name}"));
                     let rid = rid.clone();
                     self.respond_method(now, &rid, 501, &body);

@@ -32,7 +32,7 @@ pub use engine_types::{Action, EngineOptions, HubEvent};
 pub use error::HubError;
 pub use identity::{sas_expiry, Identity, API_VERSION, DEVICE_CLIENT_TYPE};
 pub use methods::{method_response_topic, parse_method_topic, MethodRequest, METHODS_FILTER};
-pub use policy::{renew_at_ms, DropReason, OfflineQueue, Reconnect, ReconnectConfig, ReconnectPolicy};
+pub use policy::{min_renew_interval_ms, renew_at_ms, DropReason, OfflineQueue, Reconnect, ReconnectConfig, ReconnectPolicy};
 pub use properties::{decode_bag, device_settable, encode_bag, system_key, system_name, Property, SYSTEM_PROPERTIES};
 pub use telemetry::{telemetry_topic, Message, MAX_MESSAGE_SIZE};
 pub use twin::{

@@ -132,6 +132,13 @@ pub fn renew_at_ms(issued_at_ms: u64, expiry_s: u64, min_interval_ms: u64) -> u6
     issued_at_ms.saturating_add((life / 5 * 4).max(min_interval_ms).max(1_000))
 }
 
+/// The renewal floor (`min_interval_ms` of `renew_at_ms`) for tokens signed with a lifetime of
+/// `token_ttl_secs`: once a minute at most, or at 80% of a shorter lifetime (test set-ups with
+/// 10 s tokens), so renewal still comes before expiry.
+pub fn min_renew_interval_ms(token_ttl_secs: u64) -> u64 {
+    token_ttl_secs.saturating_mul(800).min(60_000)
+}
+
 /// Sends made while offline, oldest first, bounded.
 #[derive(Debug)]
 pub struct OfflineQueue<T> {

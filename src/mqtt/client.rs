@@ -17,6 +17,10 @@
 
 use super::{Event, MqttError, Publish, QoS, Session, SessionOptions, SubAckReturn};
 
+/// QoS 1 publishes a plain client holds behind a full in-flight window unless told otherwise:
+/// a burst of 10,000 is taken without a word (mqtt.js and Paho queue without bound).
+pub const DEFAULT_MAX_QUEUED: usize = 10_000;
+
 /// What the driver must do; drain with `poll_action`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {

@@ -57,9 +57,6 @@ export interface MqttConnectOptions {
 export interface MqttQosOptions { qos?: 0 | 1; retain?: boolean }
 "#;
 
-/// QoS 1 publishes `MqttClient` holds behind a full in-flight window by default (`maxQueued`).
-const DEFAULT_MAX_QUEUED: u64 = 10_000;
-
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(typescript_type = "MqttQosOptions")]
@@ -118,7 +115,7 @@ fn session_options(o: &JsValue) -> Result<SessionOptions, JsValue> {
     }
     // In flight plus queued can never pass the 65,535 packet ids a session has (MQTT 3.1.1
     // §2.3.1), so that is the ceiling; the default takes a burst of 10,000 without a word.
-    s.max_queued = whole_number(o, "maxQueued", 0, 65535)?.unwrap_or(DEFAULT_MAX_QUEUED) as usize;
+    s.max_queued = whole_number(o, "maxQueued", 0, 65535)?.map_or(crate::mqtt::client::DEFAULT_MAX_QUEUED, |n| n as usize);
     Ok(s)
 }
 

@@ -5,23 +5,14 @@
 // telemetry. `sent` records the first byte of every packet the client wrote; `onsend`, when set,
 // is called synchronously at the start of every `send()`.
 
-const enc = new TextEncoder();
+import { remainingLength } from '../../bench/lib/mqtt-bytes.mjs';
 
-function varint(n) {
-  const out = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return out;
-}
+const enc = new TextEncoder();
 
 function publish(topic, body) {
   const t = enc.encode(topic);
   const b = enc.encode(body);
-  return [0x30, ...varint(2 + t.length + b.length), t.length >> 8, t.length & 0xff, ...t, ...b];
+  return [0x30, ...remainingLength(2 + t.length + b.length), t.length >> 8, t.length & 0xff, ...t, ...b];
 }
 
 export function fakeHubSocket({ suback = true, puback = true } = {}) {

@@ -18,8 +18,7 @@ use crate::mqtt::MqttError;
 use crate::web::hub::calls::run;
 use crate::web::hub::message::{c2d_to_js, json_to_js};
 use crate::web::hub::state::{Call, Hub, Inner};
-use crate::web::io::error::to_js;
-use crate::web::io::error::js_error;
+use crate::web::io::error::{js_error, to_js};
 use crate::web::io::js::{jitter, now_ms_u64 as now, object, set, spawn};
 use crate::web::io::mailbox::{Alarm, Driven, Effects};
 use crate::web::io::socket::SocketEvent;
@@ -81,14 +80,10 @@ impl Inner {
                 }
             }
             HubEvent::Method { name, rid, payload } => {
-                let handler = self
-                    .handlers
-                    .methods
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .or_else(|| self.handlers.methods.iter().find(|(n, _)| n == "*"))
-                    .map(|(_, f)| f.clone());
-                // The engine answers a method nobody listens to (501) before it gets here.
+                // The engine picks the handler (its own name, else `*`) and answers a method
+                // nobody listens to (501) before it gets here.
+                let key = self.engine.method_handler(&name);
+                let handler = self.handlers.methods.iter().find(|(n, _)| Some(n.as_str()) == key).map(|(_, f)| f.clone());
                 if let Some(h) = handler {
                     let req = object();
                     set(&req, "methodName", &JsValue::from_str(&name));

@@ -1,8 +1,8 @@
 //! The JS class `IotHubClient`: an IoT Hub device (or module) client over MQTT-over-WebSocket.
 //! Thin: options in, Promises and events out; the engine (`hub::HubEngine`) decides, the
 //! driver (`driver`, opening sockets in `open`, calling handlers in `calls`, over the state in
-//! `state`) does the I/O; `options` reads the connect
-//! options and `message` converts messages and twin JSON.
+//! `state`) does the I/O; `options` reads the connect options and `message` converts messages
+//! and twin JSON.
 
 mod calls;
 pub mod driver;
@@ -17,12 +17,10 @@ use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::web::io::error::js_error;
-use crate::web::hub::state::{Call, Hub, Inner};
-use crate::web::io::error::to_js;
-use crate::web::io::js::{deferred, now_ms_u64 as now};
 use crate::web::hub::message::{js_to_json, to_message};
-use crate::web::io::js::{arg_fn, arg_options, arg_str};
+use crate::web::hub::state::{Call, Hub, Inner};
+use crate::web::io::error::{js_error, to_js};
+use crate::web::io::js::{arg_fn, arg_options, arg_str, deferred, invalid_argument, now_ms_u64 as now};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_HUB: &'static str = r#"
@@ -246,7 +244,7 @@ impl IotHubClient {
     ) -> Result<(), JsValue> {
         let (name, f) = (arg_str(&name, "name")?, arg_fn(handler, "handler")?);
         if name.is_empty() {
-            return Err(crate::web::io::js::invalid_argument("name", "a method name or '*'"));
+            return Err(invalid_argument("name", "a method name or '*'"));
         }
         self.inner.post(move |i, _| {
             i.engine.listen_method(&name);
@@ -297,7 +295,7 @@ impl IotHubClient {
 fn event_name(v: &JsValue) -> Result<String, JsValue> {
     match v.as_string() {
         Some(n) if EVENT_NAMES.contains(&n.as_str()) => Ok(n),
-        _ => Err(crate::web::io::js::invalid_argument("event", "'connected', 'disconnected', 'reconnecting', 'error' or 'closed'")),
+        _ => Err(invalid_argument("event", "'connected', 'disconnected', 'reconnecting', 'error' or 'closed'")),
     }
 }
 

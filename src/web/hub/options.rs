@@ -120,8 +120,7 @@ pub fn parse(o: &JsValue) -> Result<HubOptions, JsValue> {
     engine.renew_tokens = renew_tokens;
     // `connect()` answers with the first connection's failure instead of retrying it.
     engine.retry_first_connect = false;
-    // Renew no more often than once a minute, or at 80% of a shorter TTL (test set-ups).
-    engine.min_renew_interval_ms = (token_ttl_secs * 800).min(60_000);
+    engine.min_renew_interval_ms = crate::hub::min_renew_interval_ms(token_ttl_secs);
     Ok(HubOptions {
         engine,
         credential,
