@@ -97,6 +97,7 @@ fn a_transport_that_never_comes_fails_the_connect_at_the_open_deadline_and_a_lat
     let op = c.e.connect(c.now);
     c.pump();
     assert_eq!(c.e.poll_timeout(), Some(c.now + 5_000));
+    assert_eq!(c.e.open_deadline(), Some(c.now + 5_000), "the bound a driver puts on a socket factory too");
     c.now += 5_000;
     c.e.handle_timeout(c.now);
     c.pump();

@@ -115,6 +115,12 @@ impl ClientEngine {
         self.session.is_connected()
     }
 
+    /// When the connection being opened fails if its transport and CONNACK have not come: the
+    /// bound a driver also puts on a socket factory's Promise.
+    pub fn open_deadline(&self) -> Option<u64> {
+        self.open_deadline
+    }
+
     /// No connection and none being made: `connect` would start one.
     pub fn is_idle(&self) -> bool {
         self.link == Link::None && self.connect_op.is_none()

@@ -93,7 +93,6 @@ impl Waiter {
 struct Inner {
     engine: ClientEngine,
     factory: SocketFactory,
-    connect_timeout_ms: u64,
     url: String,
     /// The socket of the current connection, with its epoch.
     socket: Option<(u32, Socket)>,
@@ -119,7 +118,6 @@ impl MqttDriver {
     pub fn new(options: SessionOptions, factory: SocketFactory) -> MqttDriver {
         MqttDriver {
             inner: Mailbox::new(Inner {
-                connect_timeout_ms: options.connect_timeout_ms,
                 engine: ClientEngine::new(options),
                 factory,
                 url: String::new(),
@@ -299,7 +297,7 @@ impl Driven for Inner {
         while let Some(a) = self.engine.poll_action() {
             match a {
                 Action::Open { epoch } => {
-                    let deadline = now().saturating_add(self.connect_timeout_ms);
+                    let deadline = self.engine.open_deadline().unwrap_or_else(now);
                     let (me, factory, url) = (me.clone(), self.factory.clone(), self.url.clone());
                     fx.later(move || open(me, epoch, factory, url, deadline));
                 }
