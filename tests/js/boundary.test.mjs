@@ -217,3 +217,15 @@ test('a reported patch the hub refuses rejects with its reason and errorCode, an
   assert.equal(typeof await client.updateReportedProperties({ small: 1 }), 'number');
   await client.close();
 });
+
+test('publishes still waiting for their PUBACK when an MqttClient is freed reject with CLOSED, never hang', async () => {
+  const deviceId = await newDevice(emu, 'boundary-free');
+  const c = new lib.MqttClient();
+  await c.connect(mqttUrl(), mqttOptions(deviceId));
+  const pending = [c.publish(`devices/${deviceId}/messages/events/`, 'a', { qos: 1 }),
+    c.publish(`devices/${deviceId}/messages/events/`, 'b', { qos: 1 })];
+  c.free(); // in the same tick: no PUBACK can have come
+  const results = await Promise.allSettled(pending);
+  assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
+  assert.deepEqual(results.map((r) => r.reason.code), ['CLOSED', 'CLOSED']);
+});

@@ -106,6 +106,20 @@ struct Inner {
     dead: Vec<Socket>,
 }
 
+/// Dropped with the last handle (the JS object freed): every future and Promise still waiting
+/// settles with `Closed` (a dropped sender would settle a future, but nothing settles a JS
+/// Promise whose functions are dropped).
+impl Drop for Inner {
+    fn drop(&mut self) {
+        for (w, outcome) in self.settled.drain(..) {
+            w.settle(outcome);
+        }
+        for (_, w) in self.waiters.drain(..) {
+            w.settle(Outcome::Failed(MqttError::Closed));
+        }
+    }
+}
+
 type Shared = Mailbox<Inner>;
 
 /// A handle on one MQTT session and its current WebSocket. Cheap to clone.
