@@ -87,8 +87,10 @@ const MAX_MESSAGE_ID_CHARS: usize = 128;
 /// An object whose prototype is `Object.prototype` or `null`, with no Symbol keys (which
 /// `Object.entries` skips, and a property bag cannot carry).
 fn plain_object(v: &JsValue) -> bool {
+    // `Object.prototype` is the one prototype whose own prototype is null: no new object per
+    // send to compare against.
     let proto = Object::get_prototype_of(v);
-    let plain = proto.is_null() || proto == Object::get_prototype_of(&Object::new());
+    let plain = proto.is_null() || Object::get_prototype_of(&proto).is_null();
     plain && Object::get_own_property_symbols(v.unchecked_ref::<Object>()).length() == 0
 }
 
