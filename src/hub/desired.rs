@@ -44,6 +44,11 @@ impl DesiredTracker {
         self.version
     }
 
+    /// The desired document as last read and patched since; `None` before the first GET.
+    pub fn document(&self) -> Option<&Map> {
+        self.known.as_ref()
+    }
+
     /// Whether a twin GET has set the baseline yet.
     pub fn has_baseline(&self) -> bool {
         self.known.is_some()

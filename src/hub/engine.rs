@@ -23,6 +23,7 @@
 //! token renewal in `engine_lifecycle.rs`, the option/action/event types in `engine_types.rs`.
 
 use super::engine_listening::Listening;
+use super::engine_pnp::Writables;
 use super::engine_types::{Action, EngineOptions, HubEvent};
 use super::policy::{renew_at_ms, DropReason, OfflineQueue, ReconnectPolicy};
 use super::{
@@ -47,6 +48,8 @@ pub(super) enum Phase {
 pub(super) enum TwinToken {
     User(u64),
     Resync,
+    /// A writable-property acknowledgement the engine sent itself (engine_pnp.rs).
+    Ack,
 }
 
 pub struct HubEngine {
@@ -69,6 +72,7 @@ pub struct HubEngine {
     /// Whether a connection was ever announced: until then a drop ends the client (below).
     pub(super) ever_connected: bool,
     pub(super) listening: Listening,
+    pub(super) writables: Writables,
     /// The jitter of the latest `handle_*` call, for a backoff that call leads to: the engine
     /// has no random source, and only socket news and timers end connections.
     pub(super) jitter: f64,
@@ -104,6 +108,7 @@ impl HubEngine {
             announce_after_resync: false,
             ever_connected: false,
             listening: Listening::new(),
+            writables: Writables::default(),
             jitter: 0.5,
             actions: Vec::new(),
             events: Vec::new(),
@@ -364,13 +369,18 @@ impl HubEngine {
             return Err(HubError::Closed);
         }
         let op = self.op();
-        let p = self.twin.start(kind, payload, now, TwinToken::User(op));
+        self.twin_send(now, kind, payload, TwinToken::User(op));
+        Ok(op)
+    }
+
+    /// Starts a twin request answered to `token`; sent now if subscribed, else by `on_ready`.
+    pub(super) fn twin_send(&mut self, now: u64, kind: TwinRequestKind, payload: Vec<u8>, token: TwinToken) {
+        let p = self.twin.start(kind, payload, now, token);
         // Before the SUBACK the answer could be missed; `on_ready` sends every pending request.
         if matches!(self.phase, Phase::Ready | Phase::Renewing { .. }) {
             let _ = self.session.publish(now, &p.topic, &p.payload, QoS::AtMostOnce, false);
         }
         self.flush(now);
-        Ok(op)
     }
 
     pub(super) fn announce_connected(&mut self) {
@@ -478,11 +488,14 @@ impl HubEngine {
             });
         }
         for token in self.twin.drain() {
-            if let TwinToken::User(op) = token {
-                self.events.push(HubEvent::TwinDone {
+            match token {
+                TwinToken::User(op) => self.events.push(HubEvent::TwinDone {
                     op,
                     outcome: TwinOutcome::Failed(err.clone()),
-                });
+                }),
+                // An acknowledgement nobody awaits: heard as an error, unless the app closed.
+                TwinToken::Ack if !matches!(err, HubError::Closed) => self.events.push(HubEvent::Error(err.clone())),
+                _ => {}
             }
         }
     }

@@ -26,7 +26,7 @@ impl HubEngine {
             Some(Inbound::DesiredPatch(version)) => match crate::json::Value::parse(&payload) {
                 Some(patch) => {
                     for u in self.desired.handle_patch(version, patch) {
-                        self.deliver(now, HubEvent::Desired(u));
+                        self.desired_update(now, u);
                     }
                 }
                 None => self.events.push(HubEvent::Error(HubError::InvalidTwinPayload)),
@@ -48,13 +48,20 @@ impl HubEngine {
             (TwinToken::User(op), outcome) => self.events.push(HubEvent::TwinDone { op, outcome }),
             (TwinToken::Resync, outcome) => {
                 let updates = match outcome {
-                    TwinOutcome::Twin(twin) => self.desired.handle_twin(&twin),
+                    TwinOutcome::Twin(twin) => {
+                        let first = !self.desired.has_baseline();
+                        let updates = self.desired.handle_twin(&twin);
+                        self.writables_on_twin(&twin, first);
+                        updates
+                    }
                     _ => self.desired.abort_resync(),
                 };
                 for u in updates {
-                    self.deliver(now, HubEvent::Desired(u));
+                    self.desired_update(now, u);
                 }
             }
+            (TwinToken::Ack, TwinOutcome::Failed(e)) => self.events.push(HubEvent::Error(e)),
+            (TwinToken::Ack, _) => {}
         }
     }
 }

@@ -1,6 +1,6 @@
 //! What the hub engine is configured with, asks its driver to do, and reports.
 
-use super::{C2dMessage, DesiredUpdate, HubError, Identity, ReconnectConfig, TwinOutcome, DEFAULT_TWIN_TIMEOUT_MS};
+use super::{C2dMessage, DesiredUpdate, WritableChange, HubError, Identity, ReconnectConfig, TwinOutcome, DEFAULT_TWIN_TIMEOUT_MS};
 
 /// Settings of a `HubEngine`. `new` gives defaults in the range the SDKs use (protocol §5.2).
 pub struct EngineOptions {
@@ -105,6 +105,9 @@ pub enum HubEvent {
         payload: Vec<u8>,
     },
     Desired(DesiredUpdate),
+    /// A desired value of a writable property the application handles (`listen_writable`);
+    /// answer it with `ack_writable`.
+    Writable(WritableChange),
     /// A direct method call; answer with `respond_method(rid, …)`.
     Method {
         name: String,

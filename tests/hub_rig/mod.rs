@@ -207,6 +207,11 @@ impl Rig {
     /// Opens the socket with a token expiring in `ttl_s`, answers CONNACK and SUBACK, and the
     /// resync GET with `desired`.
     pub fn connect_with(&mut self, ttl_s: u64, desired: serde_json::Value) {
+        self.connect_with_twin(ttl_s, json!({"desired": desired, "reported": {"$version": 1}}));
+    }
+
+    /// `connect_with`, the resync GET answered with the whole `twin` document.
+    pub fn connect_with_twin(&mut self, ttl_s: u64, twin: serde_json::Value) {
         let se = self.now / 1000 + ttl_s;
         self.e
             .handle_opened(self.now, 0.5, format!("SharedAccessSignature sr=x&sig=y&se={se}"));
@@ -219,12 +224,39 @@ impl Rig {
         let pkid = sub.unwrap();
         self.feed(&[0x90, 0x06, (pkid >> 8) as u8, pkid as u8, 1, 0, 0, 0]);
         let rid = self.last_get_rid();
-        let body = json!({"desired": desired, "reported": {"$version": 1}}).to_string();
+        let body = twin.to_string();
         self.feed(&server_publish(
             &format!("$iothub/twin/res/200/?$rid={rid}"),
             body.as_bytes(),
             None,
         ));
+    }
+
+    /// The reported patches the client sent, as JSON, oldest first.
+    pub fn reported_patches(&self) -> Vec<serde_json::Value> {
+        self.sent
+            .iter()
+            .filter_map(|o| match o {
+                Out::Publish { topic, payload, .. } if topic.starts_with("$iothub/twin/PATCH/properties/reported/") => {
+                    serde_json::from_slice(payload).ok()
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Answers the latest reported PATCH with `status`.
+    pub fn answer_patch(&mut self, status: u16) {
+        let rid = self
+            .sent
+            .iter()
+            .rev()
+            .find_map(|o| match o {
+                Out::Publish { topic, .. } => topic.strip_prefix("$iothub/twin/PATCH/properties/reported/?$rid=").map(str::to_string),
+                _ => None,
+            })
+            .unwrap();
+        self.feed(&server_publish(&format!("$iothub/twin/res/{status}/?$rid={rid}&$version=7"), b"", None));
     }
 
     pub fn connect(&mut self) {
