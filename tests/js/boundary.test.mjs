@@ -96,10 +96,18 @@ test('a connected IotHubClient answers every wrong-typed argument with a coded e
     { name: 'onMessage', args: [fn], call: (f) => client.onMessage(f), accepts: [['function']] },
     { name: 'onDesiredPropertiesUpdate', args: [fn], call: (f) => client.onDesiredPropertiesUpdate(f), accepts: [['function']] },
     { name: 'onMethod', args: ['m', fn], call: (n, f) => client.onMethod(n, f), accepts: [[], ['function']] },
+    { name: 'onWritableProperty', args: ['targetTemperature', fn, {}], call: (n, f, o) => client.onWritableProperty(n, f, o),
+      accepts: [[], ['function'], ['undefined', 'null', 'object']] },
+    // The patch is sent as JSON: only an object is one; a missing options argument is the root.
+    { name: 'reportProperties', args: [{ a: 1 }, {}], call: (p, o) => client.reportProperties(p, o),
+      accepts: [['object'], ['undefined', 'null', 'object']] },
+    // A null or missing component is the root (the default component).
+    { name: 'onCommand', args: ['thermostat1', 'reboot', fn], call: (c, n, f) => client.onCommand(c, n, f),
+      accepts: [['undefined', 'null'], [], ['function']] },
     { name: 'on', args: ['connected', fn], call: (e, f) => client.on(e, f), accepts: [[], ['function']] },
     { name: 'off', args: ['connected', fn], call: (e, f) => client.off(e, f), accepts: [[], ['function']] },
   ], alive)();
-  assert.equal(counts.tried, 11 * Object.keys(WRONG).length);
+  assert.equal(counts.tried, 19 * Object.keys(WRONG).length);
   assert.ok(counts.coded > 70, `coded ${counts.coded}`);
   // Every alive send reached the hub, in order.
   const bodies = (await telemetry(emu, deviceId)).map((m) => m.body).filter((b) => b.startsWith('alive '));

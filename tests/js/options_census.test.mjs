@@ -107,6 +107,8 @@ test('every MqttClient option, sendEvent option and generateSasToken option of t
     expiryTimeUtc: 'string', creationTimeUtc: 'string', componentName: 'string', outputName: 'string', properties: 'object',
   }, (o) => client.sendEvent('x', o));
   n += await census('sendEvent properties', {}, { a: 'property' }, (p) => client.sendEvent('x', { properties: p }));
+  n += await census('onWritableProperty', {}, { component: 'string' }, (o) => client.onWritableProperty('p', () => {}, o));
+  n += await census('reportProperties', {}, { component: 'string' }, (o) => client.reportProperties({ a: 1 }, o));
   await client.close();
 
   n += await census('generateSasToken', { resourceUri: 'h/devices/d', key: KEY }, {

@@ -1,6 +1,7 @@
 //! Calls of the application's handlers once the hub state is released: settling Promises,
-//! listeners, C2D handlers (the message is completed after the handler), and method handlers
-//! (their answer, or 500 with the thrown message, goes back through the engine).
+//! listeners, C2D handlers (the message is completed after the handler), method and command
+//! handlers (their answer, or 500 with the thrown message, goes back through the engine), and
+//! writable-property handlers (their outcome is acknowledged through the engine, docs/pnp.md §3).
 
 use std::rc::Weak;
 
@@ -11,7 +12,9 @@ use wasm_bindgen_futures::JsFuture;
 use crate::hub::method_error_body;
 use crate::web::hub::state::{Call, Hub};
 use crate::web::io::error::js_error;
-use crate::web::io::js::{get_str, now_ms_u64 as now, set, spawn};
+use crate::json::Value;
+use crate::web::hub::message::{js_to_json, json_to_js};
+use crate::web::io::js::{get, get_f64, get_str, now_ms_u64 as now, object, set, spawn};
 
 pub(crate) fn run(me: &Weak<Hub>, call: Call) {
     match call {
@@ -37,31 +40,71 @@ pub(crate) fn run(me: &Weak<Hub>, call: Call) {
                 }
             });
         }
-        Call::Method(f, rid, req) => {
+        Call::Method(f, rid, req, command) => {
             let me = me.clone();
             spawn(async move {
                 let (status, payload) = match handler_result(f.call1(&JsValue::UNDEFINED, &req)).await {
+                    // A command handler returns the response payload itself (status 200).
+                    Ok(v) if command => (200, js_to_json(&v).unwrap_or_default()),
                     Ok(v) => {
-                        let status = crate::web::io::js::get_f64(&v, "status")
+                        let status = get_f64(&v, "status")
                             .filter(|s| s.fract() == 0.0 && (0.0..=65535.0).contains(s))
                             .unwrap_or(200.0) as u16;
-                        let payload =
-                            crate::web::hub::message::js_to_json(&crate::web::io::js::get(&v, "payload")).unwrap_or_default();
-                        (status, payload)
+                        (status, js_to_json(&get(&v, "payload")).unwrap_or_default())
                     }
-                    Err(e) => {
-                        let msg = get_str(&e, "message")
-                            .or_else(|| e.as_string())
-                            .unwrap_or_else(|| "handler failed".into());
-                        (500, method_error_body(&msg))
-                    }
+                    Err(e) => (
+                        if command { status_of(&e).unwrap_or(500) } else { 500 },
+                        method_error_body(&error_text(&e)),
+                    ),
                 };
                 if let Some(rc) = me.upgrade() {
                     rc.post(move |i, _| i.engine.respond_method(now(), &rid, status, &payload));
                 }
             });
         }
+        Call::Writable(f, change) => {
+            let me = me.clone();
+            let info = object();
+            set(&info, "name", &JsValue::from_str(&change.name));
+            if let Some(c) = &change.component {
+                set(&info, "component", &JsValue::from_str(c));
+            }
+            set(&info, "version", &JsValue::from_f64(change.version as f64));
+            spawn(async move {
+                // Accepted: the returned value (the desired one when nothing is returned).
+                // Refused: the thrown `status` (500 if none), its `message` as `ad`, and its
+                // `value` (what the device keeps) or else the desired one.
+                let (value, status, description) =
+                    match handler_result(f.call2(&JsValue::UNDEFINED, &json_to_js(&change.value), &info)).await {
+                        Ok(v) => (json_or(&v, &change.value), 200, None),
+                        Err(e) => (json_or(&get(&e, "value"), &change.value), status_of(&e).unwrap_or(500), Some(error_text(&e))),
+                    };
+                if let Some(rc) = me.upgrade() {
+                    rc.post(move |i, _| {
+                        let _ = i.engine.ack_writable(now(), &change, value, status, description.as_deref());
+                    });
+                }
+            });
+        }
     }
+}
+
+/// A whole `status` between 100 and 599 on a returned or thrown object.
+fn status_of(v: &JsValue) -> Option<u16> {
+    get_f64(v, "status").filter(|s| s.fract() == 0.0 && (100.0..=599.0).contains(s)).map(|s| s as u16)
+}
+
+/// The `message` of a thrown value (or the value itself when it is a string).
+fn error_text(e: &JsValue) -> String {
+    get_str(e, "message").or_else(|| e.as_string()).unwrap_or_else(|| "handler failed".into())
+}
+
+/// `v` as JSON, or `default` when it is `undefined` (or cannot be written as JSON).
+fn json_or(v: &JsValue, default: &Value) -> Value {
+    if v.is_undefined() {
+        return default.clone();
+    }
+    js_to_json(v).ok().and_then(|b| Value::parse(&b)).unwrap_or_else(|| default.clone())
 }
 
 /// Awaits a handler's result when it is a Promise (or thenable via `Promise.resolve`).

@@ -13,7 +13,7 @@ use std::rc::Weak;
 
 use wasm_bindgen::prelude::*;
 
-use crate::hub::{Action, HubEvent, TwinOutcome};
+use crate::hub::{split_command_name, Action, HubEvent, TwinOutcome};
 use crate::mqtt::MqttError;
 use crate::web::hub::calls::run;
 use crate::web::hub::message::{c2d_to_js, json_to_js};
@@ -83,13 +83,27 @@ impl Inner {
                 // The engine picks the handler (its own name, else `*`) and answers a method
                 // nobody listens to (501) before it gets here.
                 let key = self.engine.method_handler(&name);
-                let handler = self.handlers.methods.iter().find(|(n, _)| Some(n.as_str()) == key).map(|(_, f)| f.clone());
-                if let Some(h) = handler {
+                let handler = self.handlers.methods.iter().find(|(n, ..)| Some(n.as_str()) == key);
+                if let Some((_, h, command)) = handler {
                     let req = object();
-                    set(&req, "methodName", &JsValue::from_str(&name));
+                    if *command {
+                        let (component, command) = split_command_name(&name);
+                        if let Some(c) = component {
+                            set(&req, "component", &JsValue::from_str(c));
+                        }
+                        set(&req, "commandName", &JsValue::from_str(command));
+                    } else {
+                        set(&req, "methodName", &JsValue::from_str(&name));
+                    }
                     set(&req, "requestId", &JsValue::from_str(&rid));
                     set(&req, "payload", &crate::web::hub::message::payload_to_js(&payload));
-                    self.calls.push(Call::Method(h, rid, req));
+                    self.calls.push(Call::Method(h.clone(), rid, req, *command));
+                }
+            }
+            HubEvent::Writable(c) => {
+                let h = self.handlers.writables.iter().find(|(comp, n, _)| *comp == c.component && *n == c.name);
+                if let Some((.., h)) = h {
+                    self.calls.push(Call::Writable(h.clone(), c));
                 }
             }
             HubEvent::Error(e) => self.emit("error", to_js(&e)),

@@ -2,13 +2,14 @@
 //! Thin: options in, Promises and events out; the engine (`hub::HubEngine`) decides, the
 //! driver (`driver`, opening sockets in `open`, calling handlers in `calls`, over the state in
 //! `state`) does the I/O; `options` reads the connect options and `message` converts messages
-//! and twin JSON.
+//! and twin JSON; `pnp` holds the IoT Plug and Play calls.
 
 mod calls;
 pub mod driver;
 pub mod message;
 pub mod open;
 pub mod options;
+mod pnp;
 pub mod state;
 
 use std::rc::Rc;
@@ -248,8 +249,8 @@ impl IotHubClient {
         }
         self.inner.post(move |i, _| {
             i.engine.listen_method(&name);
-            i.handlers.methods.retain(|(n, _)| *n != name);
-            i.handlers.methods.push((name, f));
+            i.handlers.methods.retain(|(n, ..)| *n != name);
+            i.handlers.methods.push((name, f, false));
         });
         Ok(())
     }

@@ -5,7 +5,7 @@
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
-use crate::hub::HubEngine;
+use crate::hub::{HubEngine, WritableChange};
 use crate::web::hub::options::{Credential, HubOptions};
 use crate::web::io::error::js_error;
 use crate::web::io::mailbox::{Alarm, Mailbox};
@@ -18,14 +18,19 @@ pub(crate) enum Call {
     Settle(Function, JsValue),
     Invoke(Function, JsValue, JsValue),
     Message(Function, Option<u16>, JsValue),
-    Method(Function, String, JsValue),
+    /// A direct method, or (`true`) a Plug and Play command, whose handler returns the payload.
+    Method(Function, String, JsValue, bool),
+    Writable(Function, WritableChange),
 }
 
 #[derive(Default)]
 pub(crate) struct Handlers {
     pub message: Option<Function>,
     pub desired: Option<Function>,
-    pub methods: Vec<(String, Function)>,
+    /// By method name; `true` for a command handler (`onCommand`).
+    pub methods: Vec<(String, Function, bool)>,
+    /// Writable-property handlers by (component, name).
+    pub writables: Vec<(Option<String>, String, Function)>,
     pub listeners: Vec<(String, Function)>,
 }
 
