@@ -29,6 +29,44 @@ pub struct ConfigFile {
     /// Telemetry messages kept per device (default 10,000; the oldest are dropped).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention: Option<usize>,
+    /// The storage behind the hub's file upload (`--blob-*` flags override each field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_upload: Option<FileUploadConfig>,
+}
+
+/// Where file uploads go (docs/file-upload.md): an Azure Storage blob endpoint, Azurite locally.
+/// Without `blobEndpoint` file upload is not configured and devices get IoT Hub's 400.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileUploadConfig {
+    /// `http(s)://host[:port][/account]`, e.g. Azurite's path-style `http://127.0.0.1:10000/devstoreaccount1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blob_endpoint: Option<String>,
+    /// Default: the endpoint's first path segment (path style), else its host's first label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
+    /// Base64; default: Azurite's public development key for `devstoreaccount1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_key: Option<String>,
+    /// Default `fileuploads`; it must exist (scripts/lib/azurite.mjs creates it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// Lifetime of each upload's SAS (default 3600, IoT Hub's default of one hour).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sas_ttl_seconds: Option<u64>,
+}
+
+impl FileUploadConfig {
+    /// Each field of `over` that is set replaces this one's.
+    pub fn overridden_by(&self, over: &FileUploadConfig) -> FileUploadConfig {
+        FileUploadConfig {
+            blob_endpoint: over.blob_endpoint.clone().or_else(|| self.blob_endpoint.clone()),
+            account_name: over.account_name.clone().or_else(|| self.account_name.clone()),
+            account_key: over.account_key.clone().or_else(|| self.account_key.clone()),
+            container: over.container.clone().or_else(|| self.container.clone()),
+            sas_ttl_seconds: over.sas_ttl_seconds.or(self.sas_ttl_seconds),
+        }
+    }
 }
 
 fn default_scope() -> String {
@@ -140,6 +178,12 @@ pub struct Config {
     /// How long a connection may take over its TLS handshake, its HTTP request head and its MQTT
     /// CONNECT, each (IoT Hub closes a connection without CONNECT after 30 s, protocol.md §5.1).
     pub handshake_timeout_secs: u64,
+    /// File upload settings from the command line; they override the config file's `fileUpload`.
+    pub file_upload: FileUploadConfig,
+    /// Where to write the server certificate chain and its key (PEM), for a peer that must serve
+    /// under the emulator's CA (Azurite over HTTPS for the Node SDK).
+    pub server_cert_out: Option<PathBuf>,
+    pub server_key_out: Option<PathBuf>,
     pub file: ConfigFile,
     /// Log refusals and connections to stderr.
     pub log: bool,
@@ -165,6 +209,9 @@ impl Config {
             puback: PubackMode::Normal,
             retention: None,
             handshake_timeout_secs: 30,
+            file_upload: FileUploadConfig::default(),
+            server_cert_out: None,
+            server_key_out: None,
             file: default_file(),
             log: false,
         }
@@ -180,6 +227,7 @@ pub fn default_file() -> ConfigFile {
         devices: vec![],
         service_key: None,
         retention: None,
+        file_upload: None,
     })
 }
 

@@ -3,12 +3,14 @@
 //! It shares no code with the device library: an independent implementation of the other
 //! side of the wire is what makes each a check on the other.
 
+pub mod blob_sas;
 pub mod clock;
 pub mod config;
 pub mod dps;
 pub mod guard;
 pub mod http;
 pub mod hub;
+pub mod hub_rest;
 pub mod listen;
 pub mod mqtt;
 pub mod sas;
@@ -57,6 +59,13 @@ impl Emulator {
             None => std::env::temp_dir().join(format!("iot-emulator-ca-{}-{}.pem", std::process::id(), uuid::Uuid::new_v4().simple())),
         };
         std::fs::write(&ca_path, &tls.ca_pem).map_err(|e| format!("cannot write CA to {}: {e}", ca_path.display()))?;
+        for (path, pem, what) in [(&cfg.server_cert_out, &tls.server_chain_pem, "server certificate"), (&cfg.server_key_out, &tls.server_key_pem, "server key")] {
+            if let Some(p) = path {
+                std::fs::write(p, pem).map_err(|e| format!("cannot write {what} to {}: {e}", p.display()))?;
+            }
+        }
+        let file_upload = cfg.file.file_upload.clone().unwrap_or_default().overridden_by(&cfg.file_upload);
+        let files = hub::files::Files::new(hub::files::Storage::from_config(&file_upload)?, hub::blob_props::client_tls(&tls.ca_der));
 
         let origins = Origins::parse(&cfg.cors_origins)?;
         let service_key = match cfg.service_key.as_ref().or(cfg.file.service_key.as_ref()) {
@@ -70,7 +79,7 @@ impl Emulator {
         let (http_port, https_port, mqtts_port) = (port(&http_l), port(&https_l), port(&mqtts_l));
         // The Host check needs the bound ports, so the state is made once they are known.
         let hosts = Hosts::new(cfg.host, &cfg.hub_hostname, &[http_port, https_port]);
-        let state = Arc::new(State::new(&cfg, Guard { hosts, origins, service_key }));
+        let state = Arc::new(State::new(&cfg, Guard { hosts, origins, service_key }, files));
         let app = http::router(state.clone());
 
         let acceptor = tokio_rustls::TlsAcceptor::from(tls.server_config.clone());
@@ -106,6 +115,7 @@ impl Emulator {
             "caPath": self.ca_path.to_string_lossy(), "hubHostname": self.hub_hostname,
             "idScope": self.id_scope, "host": self.host.to_string(), "serviceKey": self.service_key,
             "corsOrigins": self.state.guard.origins.describe(),
+            "fileUpload": self.state.files.storage.as_ref().map(|s| s.describe()),
         });
         format!("EMULATOR_READY {v}")
     }

@@ -3,7 +3,7 @@
 //! `EMULATOR_READY` line.
 
 use clap::Parser;
-use iot_emulator::config::{self, Config, PubackMode};
+use iot_emulator::config::{self, Config, FileUploadConfig, PubackMode};
 use iot_emulator::Emulator;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -67,6 +67,28 @@ struct Cli {
     /// CONNECT before it is closed.
     #[arg(long, value_name = "S", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     handshake_timeout: u64,
+    /// Blob endpoint file uploads go to, e.g. Azurite's http://127.0.0.1:10000/devstoreaccount1
+    /// (default: the config's fileUpload.blobEndpoint, else file upload is not configured).
+    #[arg(long, value_name = "URL")]
+    blob_endpoint: Option<String>,
+    /// Storage account name (default: the endpoint's first path segment, else its host's first label).
+    #[arg(long, value_name = "NAME")]
+    blob_account: Option<String>,
+    /// Storage account key, base64 (default: Azurite's public devstoreaccount1 key).
+    #[arg(long, value_name = "KEY")]
+    blob_key: Option<String>,
+    /// Blob container for uploads (default fileuploads); it must exist.
+    #[arg(long, value_name = "NAME")]
+    blob_container: Option<String>,
+    /// Lifetime of each file upload SAS, seconds (default 3600).
+    #[arg(long, value_name = "S", value_parser = clap::value_parser!(u64).range(1..))]
+    file_upload_sas_ttl: Option<u64>,
+    /// Write the server certificate chain (PEM) here, for a local peer serving under the same CA.
+    #[arg(long, value_name = "FILE")]
+    server_cert_out: Option<PathBuf>,
+    /// Write the server certificate's private key (PEM) here.
+    #[arg(long, value_name = "FILE")]
+    server_key_out: Option<PathBuf>,
     /// Do not log refusals and connections to stderr.
     #[arg(long)]
     quiet: bool,
@@ -106,6 +128,15 @@ fn main() {
         puback,
         retention: cli.retention.map(|n| n as usize),
         handshake_timeout_secs: cli.handshake_timeout,
+        file_upload: FileUploadConfig {
+            blob_endpoint: cli.blob_endpoint,
+            account_name: cli.blob_account,
+            account_key: cli.blob_key,
+            container: cli.blob_container,
+            sas_ttl_seconds: cli.file_upload_sas_ttl,
+        },
+        server_cert_out: cli.server_cert_out,
+        server_key_out: cli.server_key_out,
         file,
         log: !cli.quiet,
     };
@@ -137,6 +168,10 @@ fn main() {
         let origins = emu.state.guard.origins.describe();
         println!("  CORS origins       {}", if origins.is_empty() { "none (no page on another origin gets in)".into() } else { origins.join(", ") });
         println!("  CA certificate     {}", emu.ca_path.display());
+        match emu.state.files.storage.as_ref() {
+            Some(s) => println!("  File upload        {}://{}  container {}  (SAS for {} s)", s.scheme, s.host_name(), s.container, s.ttl_secs),
+            None => println!("  File upload        not configured (--blob-endpoint URL)"),
+        }
         println!("  ID scope           {}    hub host name: {}", emu.id_scope, emu.hub_hostname);
         for e in &file.enrollments {
             println!("  enrollment         {} ({}) primaryKey={}", e.registration_id, e.status, e.primary_key);

@@ -1,5 +1,5 @@
 //! Service API (the cloud side, JSON under `/service/`): devices, telemetry, twins, methods,
-//! C2D, enrollments, faults, the refusal log and an SSE event stream. Documented in README.md.
+//! C2D, enrollments, faults, the refusal log, file upload notifications and an SSE event stream. Documented in README.md.
 //! Every route needs the service key; http.rs wraps them in guard/service_key.rs's `require`.
 
 use crate::config::{DeviceIdentity, Enrollment, EnrollmentGroup, PubackMode};
@@ -40,6 +40,7 @@ pub fn routes() -> Router<St> {
         .route("/service/registrations", get(registrations))
         .route("/service/faults", post(faults).get(get_faults))
         .route("/service/log", get(log))
+        .route("/service/fileNotifications", get(file_notifications))
         .route("/service/events", get(events))
 }
 
@@ -86,7 +87,7 @@ fn parse_named<T: for<'de> Deserialize<'de>>(b: &Bytes, field: &str, id: &str) -
 
 async fn info(AxState(s): AxState<St>) -> Response {
     ok(json!({"idScope": s.id_scope, "hubHostname": s.hub_hostname, "retryAfter": s.retry_after, "cors": s.guard.origins.describe(),
-        "retention": s.hub.telemetry.retention()}))
+        "retention": s.hub.telemetry.retention(), "fileUpload": s.files.storage.as_ref().map(|f| f.describe())}))
 }
 
 async fn devices(AxState(s): AxState<St>) -> Response {
@@ -329,6 +330,17 @@ async fn faults(AxState(s): AxState<St>, b: Bytes) -> Response {
 
 async fn get_faults(AxState(s): AxState<St>) -> Response {
     ok(s.faults.to_json())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DeviceQ {
+    device_id: Option<String>,
+}
+
+/// What devices reported through `POST /devices/{id}/files/notifications` (hub_rest.rs), oldest first.
+async fn file_notifications(AxState(s): AxState<St>, Query(q): Query<DeviceQ>) -> Response {
+    ok(Value::Array(s.files.notifications(q.device_id.as_deref())))
 }
 
 async fn log(AxState(s): AxState<St>) -> Response {

@@ -73,6 +73,8 @@ pub struct State {
     pub dps: Dps,
     pub hub: Hub,
     pub faults: Faults,
+    /// File upload: the storage, open uploads and device notifications (hub/files.rs).
+    pub files: hub::files::Files,
     pub events: broadcast::Sender<Value>,
     log: Mutex<VecDeque<Value>>,
 }
@@ -94,7 +96,7 @@ fn clip(s: &str, max: usize) -> String {
 }
 
 impl State {
-    pub fn new(cfg: &Config, guard: Guard) -> State {
+    pub fn new(cfg: &Config, guard: Guard, files: hub::files::Files) -> State {
         let f = &cfg.file;
         let (events, _) = broadcast::channel(4096);
         State {
@@ -115,6 +117,7 @@ impl State {
                 puback_delay_ms: AtomicU64::new(0),
                 max_token_ttl_secs: AtomicU64::new(cfg.max_token_ttl_secs.unwrap_or(0)),
             },
+            files,
             events,
             log: Mutex::new(VecDeque::new()),
         }

@@ -1,7 +1,9 @@
 //! TLS material generated at start: a self-signed CA and a server certificate for
 //! `localhost`, `127.0.0.1` and the configured host names (both SDKs verify the host name,
 //! protocol.md §10). The CA is written out as PEM so peers can trust it
-//! (NODE_EXTRA_CA_CERTS, Python `server_verification_cert`).
+//! (NODE_EXTRA_CA_CERTS, Python `server_verification_cert`). The server certificate and its key
+//! can be written out too, for a local peer that must be reached under the same trust (Azurite
+//! serving file uploads over HTTPS to the Node SDK, which hard-codes `https://`).
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
@@ -12,6 +14,11 @@ use std::sync::Arc;
 
 pub struct TlsMaterial {
     pub ca_pem: String,
+    /// The CA as a trust anchor for the emulator's own outgoing TLS (the blob lookup, hub/blob_props.rs).
+    pub ca_der: CertificateDer<'static>,
+    /// Leaf then CA, PEM: what a peer serving under this trust presents.
+    pub server_chain_pem: String,
+    pub server_key_pem: String,
     pub server_config: Arc<rustls::ServerConfig>,
 }
 
@@ -44,6 +51,8 @@ pub fn generate(extra_names: &[String]) -> Result<TlsMaterial, String> {
     let leaf_cert = leaf_params.signed_by(&leaf_key, &issuer).map_err(err)?;
 
     let chain: Vec<CertificateDer<'static>> = vec![leaf_cert.der().clone(), ca_cert.der().clone()];
+    let server_chain_pem = format!("{}{}", leaf_cert.pem(), ca_cert.pem());
+    let server_key_pem = leaf_key.serialize_pem();
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
@@ -52,5 +61,5 @@ pub fn generate(extra_names: &[String]) -> Result<TlsMaterial, String> {
         .with_no_client_auth()
         .with_single_cert(chain, key)
         .map_err(|e| format!("tls config: {e}"))?;
-    Ok(TlsMaterial { ca_pem: ca_cert.pem(), server_config: Arc::new(config) })
+    Ok(TlsMaterial { ca_pem: ca_cert.pem(), ca_der: ca_cert.der().clone(), server_chain_pem, server_key_pem, server_config: Arc::new(config) })
 }

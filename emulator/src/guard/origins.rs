@@ -99,7 +99,7 @@ pub async fn layer(AxState(state): AxState<Arc<State>>, req: Request, next: Next
     h.append(header::VARY, HeaderValue::from_static("origin"));
     h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, PUT, POST, PATCH, DELETE, OPTIONS"));
     h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("authorization, content-type, accept, request-id, content-encoding"));
-    h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("retry-after, location, x-ms-request-id, x-ms-error-code"));
+    h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("retry-after, location, x-ms-request-id, x-ms-error-code, iothub-errorcode"));
     h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
     res
 }

@@ -5,7 +5,9 @@
 //! `deviceId` or `deviceId/moduleId`, so connections never contend on one global lock; a
 //! connection task owns its socket and is reached through its mailbox (`ConnCmd`).
 
+pub mod blob_props;
 pub mod cloud;
+pub mod files;
 pub mod telemetry;
 pub mod topics;
 pub mod twin;
