@@ -9,7 +9,9 @@
 #         without default features (they only add rustls, for HTTPS downloads neither tool makes)
 #         and at opt-level 0: that compiles in about a third of the time, and the unoptimised
 #         tool still takes under 2 s on this crate's largest (debug) module
-#       - the npm packages the build and the quickstart CLI load: binaryen (wasm-opt) and ws
+#       - the npm packages the build and the quickstart CLI load: binaryen (wasm-opt) and ws,
+#         and azurite with @azure/storage-blob, the local Blob storage behind the demo's file
+#         upload panel and the client that creates its container
 #   bash scripts/setup.sh test    (the default) that, plus what only the tests need (`npm test`):
 #       - wasm-pack and cargo-fuzz (cargo install --locked, at opt-level 0 too)
 #       - Debian: chromium, chromium-driver, mosquitto, without recommends (they pull in
@@ -37,8 +39,10 @@ wb_version=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' Cargo.toml)
 # The versions come from package-lock.json, so the partial install below never differs from npm ci's.
 lock_version() { node -p "require('./package-lock.json').packages['node_modules/$1'].version"; }
 # The main job's npm packages: binaryen's wasm-opt and esbuild (the glue's minifier) for the
-# build, ws for the quickstart CLI (Node 20 has no global WebSocket).
-main_npm=(binaryen esbuild ws)
+# build, ws for the quickstart CLI (Node 20 has no global WebSocket), azurite for the demo's file
+# upload (the storage the emulator hands out SAS URIs for) and @azure/storage-blob, with which
+# scripts/lib/azurite.mjs creates the upload container (azurite does not depend on it).
+main_npm=(binaryen esbuild ws azurite @azure/storage-blob)
 
 # ---- what is missing -------------------------------------------------------------------------
 steps=() # one "function<TAB>what<TAB>how, about how long" per step to run
@@ -59,7 +63,7 @@ npm_main_ok() {
 }
 
 if [ "$profile" = start ]; then
-  npm_full_ok || npm_main_ok || steps+=($'npm_main\tnpm packages for the build and the CLI: binaryen, esbuild, ws\tnpm install, about 5 s')
+  npm_full_ok || npm_main_ok || steps+=($'npm_main\tnpm packages for the build, the CLI and the demo: binaryen, esbuild, ws, azurite, @azure/storage-blob\tnpm install, about 40 s to 1 min')
 else
   command -v wasm-pack >/dev/null || steps+=($'wasm_pack\twasm-pack\tcargo install, about 2 min')
   command -v cargo-fuzz >/dev/null || steps+=($'cargo_fuzz\tcargo-fuzz\tcargo install, about 40 s')
