@@ -34,6 +34,10 @@ for entry in index node workerd; do
   cp "js/$entry.js" "$out/$entry.js"
   cp js/entry.d.ts "$out/$entry.d.ts"
 done
+# The IndexedDB store is its own entry (`azure-iot-wasm/indexeddb`): a page that does not use it
+# does not load it.
+esbuild --minify --format=esm --log-level=warning js/indexeddb.js --outfile="$out/indexeddb.js"
+cp js/indexeddb.d.ts "$out/indexeddb.d.ts"
 rm -f "$out"/.gitignore
 chmod 755 "$out"
 rm -rf pkg && mv "$out" pkg

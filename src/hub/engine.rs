@@ -239,18 +239,37 @@ impl HubEngine {
     /// Queues telemetry; its `SendDone` comes on PUBACK. Fails at once on an oversize message,
     /// a full queue or a closed client.
     pub fn send(&mut self, now: u64, msg: &Message) -> Result<u64, HubError> {
+        let topic = self.message_topic(msg)?;
+        self.send_publish(now, topic, msg.body.clone())
+    }
+
+    /// The topic `msg` is published on, or why it cannot be sent (too large, a bad property).
+    pub fn message_topic(&self, msg: &Message) -> Result<String, HubError> {
+        telemetry_topic(&self.opts.identity, msg)
+    }
+
+    /// `send` of a publish kept in a durable store (store.rs): refused unless `topic` is this
+    /// client's telemetry and the message fits.
+    pub fn send_stored(&mut self, now: u64, topic: String, body: Vec<u8>) -> Result<u64, HubError> {
+        if !super::store::is_own_telemetry(&self.opts.identity, &topic) {
+            return Err(HubError::InvalidArgument("a stored message is not this client's telemetry"));
+        }
+        if body.len() > super::MAX_MESSAGE_SIZE {
+            return Err(HubError::MessageTooLarge { size: body.len(), limit: super::MAX_MESSAGE_SIZE });
+        }
+        self.send_publish(now, topic, body)
+    }
+
+    fn send_publish(&mut self, now: u64, topic: String, body: Vec<u8>) -> Result<u64, HubError> {
         if self.phase == Phase::Closed {
             return Err(HubError::Closed);
         }
-        let topic = telemetry_topic(&self.opts.identity, msg)?;
         let op = self.op();
         let deadline = self.opts.send_timeout_ms.map_or(u64::MAX, |t| now.saturating_add(t));
         if self.phase == Phase::Ready {
-            self.publish_telemetry(now, op, deadline, &topic, &msg.body)?;
+            self.publish_telemetry(now, op, deadline, &topic, &body)?;
         } else {
-            self.offline
-                .push((op, deadline, topic, msg.body.clone()))
-                .map_err(|(_, e)| e)?;
+            self.offline.push((op, deadline, topic, body)).map_err(|(_, e)| e)?;
         }
         self.flush(now);
         Ok(op)

@@ -22,6 +22,11 @@ pub enum HubError {
     QueueFull {
         capacity: usize,
     },
+    /// The durable store holds as many records or bytes as it may (store.rs).
+    StoreFull {
+        capacity: usize,
+        bytes: usize,
+    },
     /// The service answered a twin request with an error status (protocol §5.6), and, when
     /// its body said, why (`message`) and its 6-digit `errorCode`.
     TwinRequestFailed {
@@ -52,7 +57,7 @@ impl HubError {
             HubError::InvalidArgument(_) => "INVALID_ARGUMENT",
             HubError::MessageTooLarge { .. } => "MESSAGE_TOO_LARGE",
             HubError::InvalidProperty => "INVALID_PROPERTY",
-            HubError::QueueFull { .. } => "QUEUE_FULL",
+            HubError::QueueFull { .. } | HubError::StoreFull { .. } => "QUEUE_FULL",
             HubError::TwinRequestFailed { .. } => "TWIN_REQUEST_FAILED",
             HubError::Throttled => "THROTTLED",
             HubError::InvalidTwinPayload => "INVALID_TWIN_PAYLOAD",
@@ -97,6 +102,9 @@ impl fmt::Display for HubError {
             }
             HubError::InvalidProperty => f.write_str("property names must be non-empty and must not start with \"$.\""),
             HubError::QueueFull { capacity } => write!(f, "offline queue is full ({capacity} messages)"),
+            HubError::StoreFull { capacity, bytes } => {
+                write!(f, "the store is full ({capacity} messages or {bytes} bytes not yet acknowledged)")
+            }
             HubError::TwinRequestFailed { status, reason: Some(r), .. } => {
                 write!(f, "twin request failed with status {status}: {r}")
             }

@@ -20,6 +20,7 @@ mod methods;
 mod pnp;
 mod policy;
 mod properties;
+mod store;
 mod telemetry;
 mod topic_query;
 mod twin;
@@ -38,6 +39,9 @@ pub use methods::{method_response_topic, parse_method_topic, MethodRequest, METH
 pub use pnp::{command_method_name, component_patch, split_command_name, patch_changes, unanswered, writable_ack, WritableChange, WritableKey};
 pub use policy::{min_renew_interval_ms, renew_at_ms, DropReason, OfflineQueue, Reconnect, ReconnectConfig, ReconnectPolicy};
 pub use properties::{decode_bag, device_settable, encode_bag, system_key, system_name, Property, SYSTEM_PROPERTIES};
+pub use store::{
+    is_own_telemetry, restore_order, stored_message_id, StoreLedger, StoredRecord, DEFAULT_MAX_STORED, DEFAULT_MAX_STORED_BYTES,
+};
 pub use telemetry::{telemetry_topic, Message, MAX_MESSAGE_SIZE};
 pub use twin::{
     parse_desired_topic, parse_twin_response_topic, twin_get_topic, twin_patch_topic, TwinResponse,

@@ -80,7 +80,8 @@ test('every IotHubClient.connect option of the wrong kind is refused with a code
     connectionString: 'string', modelId: 'string', clientType: 'string', url: 'string', getToken: 'function',
     WebSocket: 'function', createWebSocket: 'function', provisioning: 'object', reconnect: 'object',
     keepAlive: 'number', tokenTtlSeconds: 'number', maxInflight: 'number', maxOfflineQueue: 'number',
-    twinTimeoutMs: 'number', openTimeoutMs: 'number', sendTimeoutMs: 'number',
+    twinTimeoutMs: 'number', openTimeoutMs: 'number', sendTimeoutMs: 'number', store: 'object',
+    maxStoredMessages: 'number', maxStoredBytes: 'number',
   }, (o) => lib.IotHubClient.connect(o));
   const reconnect = await census('connect reconnect', base, { initialDelayMs: 'number', maxDelayMs: 'number' },
     (r) => lib.IotHubClient.connect({ ...base, reconnect: r }));

@@ -51,6 +51,9 @@ impl Inner {
                 self.emit("reconnecting", info);
             }
             HubEvent::SendDone { op, result } => {
+                if let Some(delete) = self.store.as_mut().and_then(|s| s.on_send_done(op, result.is_ok())) {
+                    self.calls.push(delete);
+                }
                 if let Some((resolve, reject)) = self.take_waiter(op) {
                     self.calls.push(match result {
                         Ok(()) => Call::Settle(resolve, JsValue::UNDEFINED),
@@ -115,7 +118,8 @@ impl Inner {
                         js_error("CLOSED", "client closed before it connected"),
                     ));
                 }
-                for (_, (_, reject)) in self.waiters.drain(..) {
+                let queued = self.store.as_mut().map(|s| s.take_waiters()).unwrap_or_default();
+                for (_, reject) in self.waiters.drain(..).map(|(_, w)| w).chain(queued) {
                     self.calls.push(Call::Settle(reject, js_error("CLOSED", "client closed")));
                 }
                 for f in self.close_waiters.drain(..) {

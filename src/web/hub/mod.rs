@@ -11,6 +11,7 @@ pub mod open;
 pub mod options;
 mod pnp;
 pub mod state;
+mod store;
 
 use std::rc::Rc;
 
@@ -66,6 +67,26 @@ export interface IotHubClientOptions {
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
   /** `DeviceClientType` in the username (default `azure-iot-wasm/{version}`). */
   clientType?: string;
+  /** A durable store for sends, so that they survive a page reload (at-least-once): each send is
+   * `put` before it is published and deleted on its PUBACK, and `connect` first re-sends, in
+   * order, every record `list` returns. A failing store rejects with `STORE_FAILED`.
+   * `indexedDbStore()` from `azure-iot-wasm/indexeddb` is one for browsers. */
+  store?: MessageStore;
+  /** Records the store may hold (default 1000); beyond it `sendEvent` rejects with `QUEUE_FULL`. */
+  maxStoredMessages?: number;
+  /** Bytes (topic + body) the store may hold (default 8 MiB); beyond it `QUEUE_FULL`. */
+  maxStoredBytes?: number;
+}
+
+/** A send as kept in a `MessageStore`: the publish itself, keyed by `id` (its message id). */
+export interface StoredMessage { id: string; seq: number; topic: string; body: Uint8Array }
+
+/** Where durable sends are kept: IndexedDB in a page, a Durable Object's storage in a Worker. Each
+ * method may return a Promise; `list` returns the records in any order (they are sent by `seq`). */
+export interface MessageStore {
+  put(record: StoredMessage): void | Promise<void>;
+  delete(id: string): void | Promise<void>;
+  list(): StoredMessage[] | Promise<StoredMessage[]>;
 }
 
 /** `sendEvent` options: application `properties` and system properties by name. */
@@ -138,6 +159,8 @@ extern "C" {
 #[wasm_bindgen]
 pub struct IotHubClient {
     inner: Rc<Hub>,
+    /// Whether sends go through the durable store (fixed at connect).
+    durable: bool,
 }
 
 fn rejected(e: JsValue) -> Promise {
@@ -150,14 +173,21 @@ impl IotHubClient {
     /// attempt failed (later drops are retried with backoff and reported as events).
     pub async fn connect(options: &IotHubClientOptions) -> Result<IotHubClient, JsValue> {
         let opts = options::parse(options.as_ref())?;
+        // Records a previous client left in the store go out first (store.rs).
+        let restored = match &opts.store {
+            Some((js, ..)) => store::restore(js, &opts.engine.identity).await?,
+            None => Vec::new(),
+        };
+        let durable = opts.store.is_some();
         let inner = Hub::new(Inner::new(opts));
         let (p, res, rej) = deferred();
         inner.post(move |i, _| {
             i.connect_waiter = Some((res, rej));
+            i.resend_restored(restored);
             i.engine.start(now());
         });
         JsFuture::from(p).await?;
-        Ok(IotHubClient { inner })
+        Ok(IotHubClient { inner, durable })
     }
 
     /// `connect` from a device connection string plus other options.
@@ -189,6 +219,9 @@ impl IotHubClient {
             Ok(m) => m,
             Err(e) => return rejected(e).unchecked_into(),
         };
+        if self.durable {
+            return store::send(&self.inner, msg).unchecked_into();
+        }
         self.start(move |i| i.engine.send(now(), &msg)).unchecked_into()
     }
 

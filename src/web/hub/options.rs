@@ -10,6 +10,7 @@ use wasm_bindgen::JsValue;
 
 use crate::web::io::error::{js_error, to_js};
 use crate::web::io::js::{get_str, opt_fn, opt_object, opt_str, whole_number};
+use crate::web::hub::store::StoreJs;
 use crate::web::io::socket::SocketFactory;
 use crate::hub::{ConnectionString, EngineOptions, HubError, Identity};
 use crate::retry::Backoff;
@@ -34,6 +35,8 @@ pub struct HubOptions {
     /// How long getting a token plus opening the socket may take, ms (the engine's
     /// `connect_timeout_ms` bounds the same phase and then CONNACK and SUBACK).
     pub open_timeout_ms: u64,
+    /// The durable store and its bounds (records, bytes), when given.
+    pub(crate) store: Option<(StoreJs, usize, usize)>,
 }
 
 fn hub_err(e: HubError) -> JsValue {
@@ -128,5 +131,6 @@ pub fn parse(o: &JsValue) -> Result<HubOptions, JsValue> {
         factory: SocketFactory::from_options(o)?,
         token_ttl_secs,
         open_timeout_ms,
+        store: crate::web::hub::store::parse(o)?,
     })
 }

@@ -7,6 +7,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::hub::{HubEngine, WritableChange};
 use crate::web::hub::options::{Credential, HubOptions};
+use crate::web::hub::store::Store;
 use crate::web::io::error::js_error;
 use crate::web::io::mailbox::{Alarm, Mailbox};
 use crate::web::io::socket::{Socket, SocketFactory};
@@ -21,6 +22,9 @@ pub(crate) enum Call {
     /// A direct method, or (`true`) a Plug and Play command, whose handler returns the payload.
     Method(Function, String, JsValue, bool),
     Writable(Function, WritableChange),
+    /// A call of the durable store (`store.rs`): method, the store, the argument, and for a
+    /// `put` where to report its outcome.
+    Store(Function, JsValue, JsValue, Option<(std::rc::Weak<Hub>, u64)>),
 }
 
 #[derive(Default)]
@@ -56,6 +60,7 @@ pub(crate) struct Inner {
     pub connect_waiter: Option<Waiter>,
     pub close_waiters: Vec<Function>,
     pub handlers: Handlers,
+    pub(crate) store: Option<Store>,
 }
 
 /// The hub client's shared state and inbox.
@@ -80,6 +85,7 @@ impl Inner {
             connect_waiter: None,
             close_waiters: Vec::new(),
             handlers: Handlers::default(),
+            store: o.store.map(|(js, count, bytes)| Store::new(js, count, bytes)),
         }
     }
 
@@ -124,7 +130,8 @@ impl Drop for Inner {
         if let Some((_, reject)) = self.connect_waiter.take() {
             let _ = reject.call1(&JsValue::UNDEFINED, &closed());
         }
-        for (_, (_, reject)) in self.waiters.drain(..) {
+        let queued = self.store.as_mut().map(Store::take_waiters).unwrap_or_default();
+        for (_, reject) in self.waiters.drain(..).map(|(_, w)| w).chain(queued) {
             let _ = reject.call1(&JsValue::UNDEFINED, &closed());
         }
         for f in self.close_waiters.drain(..) {

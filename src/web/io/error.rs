@@ -118,7 +118,7 @@ export type AzureIotErrorCode =
   | 'NETWORK' | 'TIMEOUT' | 'ABORTED' | 'CLOSED' | 'BUSY' | 'SOCKET_ERROR' | 'CONNECTION_LOST' | 'CONNECTION_REFUSED'
   | 'CONNECT_TIMEOUT' | 'KEEPALIVE_TIMEOUT' | 'PROTOCOL_ERROR' | 'PACKET_TOO_LARGE' | 'NOT_CONNECTED'
   | 'NOT_AUTHORIZED' | 'HUB_UNAUTHORIZED' | 'THROTTLED' | 'MESSAGE_TOO_LARGE' | 'QUEUE_FULL'
-  | 'TWIN_REQUEST_FAILED' | 'HANDLER_ERROR';
+  | 'TWIN_REQUEST_FAILED' | 'HANDLER_ERROR' | 'STORE_FAILED';
 
 /** The shape of every error this library throws or rejects with. */
 export interface AzureIotError extends Error {
