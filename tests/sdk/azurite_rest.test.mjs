@@ -6,25 +6,19 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { startEmulator } from '../../scripts/lib/emulator.mjs';
 import { startAzurite, fileUploadArgs, blobService } from '../../scripts/lib/azurite.mjs';
+import { addDevice, sasToken } from '../support/emulator_peer.mjs';
 
 const ORIGIN = 'http://localhost:8000';
 const DEVICE = 'rest-uploader';
 const KEY = crypto.randomBytes(32).toString('base64');
-
-function deviceToken(hub, device, key) {
-  const se = Math.floor(Date.now() / 1000) + 600;
-  const sr = encodeURIComponent(`${hub}/devices/${device}`);
-  const sig = crypto.createHmac('sha256', Buffer.from(key, 'base64')).update(`${sr}\n${se}`).digest('base64');
-  return `SharedAccessSignature sr=${sr}&sig=${encodeURIComponent(sig)}&se=${se}`;
-}
 
 test('a device uploads with fetch alone to an HTTP Azurite, which answers the page origin\'s CORS preflight', { timeout: 60_000 }, async (t) => {
   const az = await startAzurite({ cors: [ORIGIN] });
   t.after(() => az.stop());
   const emu = await startEmulator({ args: fileUploadArgs(az) });
   t.after(() => emu.stop());
-  await emu.service(`/devices/${DEVICE}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ primaryKey: KEY }) });
-  const auth = deviceToken(emu.hubHostname, DEVICE, KEY);
+  await addDevice(emu, DEVICE, KEY);
+  const auth = sasToken(`${emu.hubHostname}/devices/${DEVICE}`, KEY);
   const hub = (p, body) => fetch(`${emu.httpUrl}/devices/${DEVICE}/${p}?api-version=2021-04-12`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
   const res = await hub('files', { blobName: 'logs/day 1.txt' });

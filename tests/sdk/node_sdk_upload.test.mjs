@@ -6,53 +6,23 @@
 // emulator's own server certificate.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEmulator, sdkArgs, uniqueLoopbackHost } from '../../scripts/lib/emulator.mjs';
-import { startAzurite, fileUploadArgs, blobService, DEVSTORE_ACCOUNT, DEVSTORE_KEY, DEFAULT_CONTAINER } from '../../scripts/lib/azurite.mjs';
+import { blobService, DEFAULT_CONTAINER } from '../../scripts/lib/azurite.mjs';
+import { addDevice } from '../support/emulator_peer.mjs';
+import { runProcess } from '../support/child.mjs';
+import { startUploadStack } from './upload_stack.mjs';
 
 const flow = fileURLToPath(new URL('./node_sdk_upload_flow.mjs', import.meta.url));
 const STEPS = ['upload-small', 'upload-large', 'notify-failure', 'spent-correlation-refused'];
 const DEVICE = 'node-sdk-uploader';
 const KEY = crypto.randomBytes(32).toString('base64');
-// Azurite listens on the emulator's own loopback address at a port fixed in advance. The
-// emulator must know the blob endpoint when it starts, and Azurite needs the certificate the
-// emulator writes when it starts: an address of this test's own with a known port breaks that
-// cycle without any runtime reconfiguration, and the emulator's certificate already names it.
-const AZURITE_PORT = 10000;
-
-function run(env) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [flow], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 test('the official Node SDK uploads files through the emulator to Azurite and the service sees each notification', { timeout: 150_000 }, async (t) => {
-  const host = uniqueLoopbackHost();
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'emu-upload-tls-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const cert = path.join(dir, 'server.pem');
-  const key = path.join(dir, 'server-key.pem');
-  const blobEndpoint = `https://${host}:${AZURITE_PORT}/${DEVSTORE_ACCOUNT}`;
-  const storage = { blobEndpoint, accountName: DEVSTORE_ACCOUNT, accountKey: DEVSTORE_KEY, container: DEFAULT_CONTAINER };
-  const emu = await startEmulator({ args: [...sdkArgs(host), '--server-cert-out', cert, '--server-key-out', key, ...fileUploadArgs(storage)] });
-  t.after(() => emu.stop());
-  const az = await startAzurite({ host, port: AZURITE_PORT, https: { cert, key, ca: emu.caPath } });
-  t.after(() => az.stop());
-  assert.equal(az.blobEndpoint, blobEndpoint);
-  const put = await emu.service(`/devices/${DEVICE}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ primaryKey: KEY }) });
-  assert.equal(put.status, 200);
+  const { emu, az, blobEndpoint } = await startUploadStack(t);
+  await addDevice(emu, DEVICE, KEY);
 
-  const out = await run({ NODE_EXTRA_CA_CERTS: emu.caPath, EMU_HOST: emu.hubHostname, DEVICE_ID: DEVICE, DEVICE_KEY: KEY });
+  const out = await runProcess(process.execPath, [flow], { env: { ...process.env, NODE_EXTRA_CA_CERTS: emu.caPath, EMU_HOST: emu.hubHostname, DEVICE_ID: DEVICE, DEVICE_KEY: KEY } });
   const done = out.stdout.split('\n').filter((l) => l.startsWith('STEP ')).map((l) => l.split(' ')[1]);
   assert.deepEqual(done, STEPS, `SDK flow stopped early:\n${out.stdout}\n${out.stderr}\n--- emulator log ---\n${emu.logs()}`);
   assert.equal(out.code, 0, out.stderr);
