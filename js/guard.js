@@ -8,7 +8,7 @@ import { IotHubClient, MqttClient } from './azure_iot_wasm.js';
 
 const closed = () => Object.assign(new Error('client was disposed'), { code: 'CLOSED' });
 const settled = new Set(['close', 'end']);
-const promised = new Set(['sendEvent', 'getTwin', 'updateReportedProperties', 'reportProperties', 'connect', 'publish', 'subscribe', 'unsubscribe']);
+const promised = new Set(['sendEvent', 'getTwin', 'updateReportedProperties', 'reportProperties', 'uploadFile', 'connect', 'publish', 'subscribe', 'unsubscribe']);
 
 for (const C of [IotHubClient, MqttClient]) {
   const proto = C.prototype;

@@ -46,6 +46,18 @@ pub enum HubError {
     Unauthorized,
     /// A fixed `sasToken` has expired: nothing can renew it, so reconnecting is pointless.
     TokenExpired,
+    /// The hub refused a file-upload call (files.rs): its status, `iothub-errorcode` name and
+    /// tracking id.
+    FileUploadFailed {
+        status: u16,
+        error_name: Option<String>,
+        tracking_id: Option<String>,
+    },
+    /// Storage refused a blob write: its status and `x-ms-error-code`.
+    StorageFailed {
+        status: u16,
+        error_name: Option<String>,
+    },
     Auth(AuthError),
 }
 
@@ -64,6 +76,8 @@ impl HubError {
             HubError::Timeout => "TIMEOUT",
             HubError::Closed => "CLOSED",
             HubError::Unauthorized | HubError::TokenExpired => "HUB_UNAUTHORIZED",
+            HubError::FileUploadFailed { .. } => "FILE_UPLOAD_FAILED",
+            HubError::StorageFailed { .. } => "STORAGE_FAILED",
             HubError::Auth(e) => e.code(),
         }
     }
@@ -77,10 +91,27 @@ impl HubError {
         }
     }
 
+    /// The service's error name (`iothub-errorcode`, `x-ms-error-code`), when it gave one.
+    pub fn error_name(&self) -> Option<&str> {
+        match self {
+            HubError::FileUploadFailed { error_name, .. } | HubError::StorageFailed { error_name, .. } => error_name.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The service's tracking id, when it gave one.
+    pub fn tracking_id(&self) -> Option<&str> {
+        match self {
+            HubError::FileUploadFailed { tracking_id, .. } => tracking_id.as_deref(),
+            _ => None,
+        }
+    }
+
     pub fn status(&self) -> Option<u16> {
         match self {
             HubError::TwinRequestFailed { status, .. } => Some(*status),
             HubError::Throttled => Some(429),
+            HubError::FileUploadFailed { status, .. } | HubError::StorageFailed { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -115,6 +146,14 @@ impl fmt::Display for HubError {
             HubError::Closed => f.write_str("client closed"),
             HubError::Unauthorized => f.write_str("the hub refused the credentials"),
             HubError::TokenExpired => f.write_str("the sasToken has expired and cannot be renewed: give symmetricKey or getToken"),
+            HubError::FileUploadFailed { status, error_name, .. } => {
+                write!(f, "the hub refused the file upload call with status {status}")?;
+                error_name.as_ref().map_or(Ok(()), |n| write!(f, " ({n})"))
+            }
+            HubError::StorageFailed { status, error_name } => {
+                write!(f, "storage refused the blob write with status {status}")?;
+                error_name.as_ref().map_or(Ok(()), |n| write!(f, " ({n})"))
+            }
             HubError::Auth(e) => write!(f, "{e}"),
         }
     }

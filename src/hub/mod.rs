@@ -15,6 +15,7 @@ mod engine_listening;
 mod engine_pnp;
 mod engine_types;
 mod error;
+mod files;
 mod identity;
 mod methods;
 mod pnp;
@@ -34,6 +35,10 @@ pub use engine_listening::{method_error_body, MAX_HELD};
 pub use engine_pnp::valid_dtdl_name;
 pub use engine_types::{Action, EngineOptions, HubEvent};
 pub use error::HubError;
+pub use files::{
+    blob_url, block_id, block_list_xml, block_query, hub_error, notification_request, parse_sas_response, rest_base, sas_request, single_put,
+    storage_error, HubRequest, UploadSas, DEFAULT_BLOCK_SIZE, FILE_UPLOAD_API_VERSION, MAX_BLOCKS, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE,
+};
 pub use identity::{sas_expiry, Identity, API_VERSION, DEVICE_CLIENT_TYPE};
 pub use methods::{method_response_topic, parse_method_topic, MethodRequest, METHODS_FILTER};
 pub use pnp::{command_method_name, component_patch, split_command_name, patch_changes, unanswered, writable_ack, WritableChange, WritableKey};

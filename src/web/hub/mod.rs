@@ -2,7 +2,8 @@
 //! Thin: options in, Promises and events out; the engine (`hub::HubEngine`) decides, the
 //! driver (`driver`, opening sockets in `open`, calling handlers in `calls`, over the state in
 //! `state`) does the I/O; `options` reads the connect options and `message` converts messages
-//! and twin JSON; `pnp` holds the IoT Plug and Play calls.
+//! and twin JSON; `pnp` holds the IoT Plug and Play calls, `store` the durable sends and
+//! `upload` file upload.
 
 mod calls;
 pub mod driver;
@@ -12,6 +13,7 @@ pub mod options;
 mod pnp;
 pub mod state;
 mod store;
+mod upload;
 
 use std::rc::Rc;
 
@@ -49,6 +51,9 @@ export interface IotHubClientOptions {
   tokenTtlSeconds?: number;
   /** Default `wss://{hostName}/$iothub/websocket?iothub-no-client-cert=true`; e.g. `ws://127.0.0.1:port/$iothub/websocket` for the emulator. */
   url?: string;
+  /** The hub's REST API, for `uploadFile`: default the `url`'s host over https (http for a `ws://`
+   * emulator), else `https://{hostName}`. A page reaches Azure's only through a proxy (no CORS). */
+  restUrl?: string;
   /** A WebSocket constructor, called as `new WebSocket(url, ['mqtt'])` (e.g. the `ws` package on Node 20). */
   WebSocket?: unknown;
   /** Returns a WebSocket-like object or a Promise of one (e.g. the Cloudflare Workers fetch-upgrade route). */

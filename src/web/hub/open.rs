@@ -19,6 +19,7 @@ use crate::web::io::js::get_str;
 use crate::web::io::mailbox::socket_listener;
 use crate::web::io::socket::{Socket, SocketEvent};
 use crate::web::io::timer::within;
+use crate::hub::Identity;
 use crate::mqtt::MqttError;
 
 /// Gets a token, opens the socket and attaches it, then posts the result; the engine hears
@@ -41,31 +42,7 @@ pub(crate) async fn open_socket(me: Weak<Hub>, epoch: u32) {
     };
     let deadline = now().saturating_add(open_timeout);
     let left = move || deadline.saturating_sub(now()) as f64;
-    let expiry = now() / 1000 + ttl;
-    let token = match credential {
-        Credential::Key(k) => resource
-            .sas_token(&k, expiry)
-            .map_err(|e| OpenFailure::Socket(MqttError::SocketError(format!("token: {e}")))),
-        Credential::Fixed(t) => Ok(t),
-        Credential::Provider(f) => {
-            let r = f.call2(
-                &JsValue::UNDEFINED,
-                &JsValue::from_str(&resource.resource_uri()),
-                &JsValue::from_f64(expiry as f64),
-            );
-            match r {
-                Ok(v) => match within(&Promise::resolve(&v), left()).await {
-                    None => Err(OpenFailure::Socket(MqttError::ConnectTimeout)),
-                    Some(Ok(v)) => v
-                        .as_string()
-                        .filter(|s| !s.trim().is_empty())
-                        .ok_or_else(|| OpenFailure::Token("it must return a SAS token string".into())),
-                    Some(Err(e)) => Err(provider_failed(&e)),
-                },
-                Err(e) => Err(provider_failed(&e)),
-            }
-        }
-    };
+    let token = token(&credential, &resource, now() / 1000 + ttl, left()).await;
     let opened = match token {
         Ok(token) => factory.open(&url, left()).await.map_err(OpenFailure::Socket).map(|raw| {
             let socket = Socket::attach(raw, socket_listener(me.clone(), epoch));
@@ -81,13 +58,38 @@ pub(crate) async fn open_socket(me: Weak<Hub>, epoch: u32) {
 
 /// Why the open task failed: the socket (an MQTT-layer error), or the application's
 /// `getToken`, which has its own code (`TOKEN_PROVIDER_FAILED`, as in provisioning).
-enum OpenFailure {
+pub(crate) enum OpenFailure {
     Socket(MqttError),
     Token(String),
 }
 
 fn provider_failed(e: &JsValue) -> OpenFailure {
     OpenFailure::Token(get_str(e, "message").or_else(|| e.as_string()).unwrap_or_default())
+}
+
+/// A SAS token for `identity` expiring at `expiry` (unix s), from `credential`, within `left_ms`.
+/// Shared by the socket opens and the REST calls of file upload.
+pub(crate) async fn token(credential: &Credential, identity: &Identity, expiry: u64, left_ms: f64) -> Result<String, OpenFailure> {
+    match credential {
+        Credential::Key(k) => identity
+            .sas_token(k, expiry)
+            .map_err(|e| OpenFailure::Socket(MqttError::SocketError(format!("token: {e}")))),
+        Credential::Fixed(t) => Ok(t.clone()),
+        Credential::Provider(f) => {
+            let r = f.call2(&JsValue::UNDEFINED, &JsValue::from_str(&identity.resource_uri()), &JsValue::from_f64(expiry as f64));
+            match r {
+                Ok(v) => match within(&Promise::resolve(&v), left_ms).await {
+                    None => Err(OpenFailure::Socket(MqttError::ConnectTimeout)),
+                    Some(Ok(v)) => v
+                        .as_string()
+                        .filter(|s| !s.trim().is_empty())
+                        .ok_or_else(|| OpenFailure::Token("it must return a SAS token string".into())),
+                    Some(Err(e)) => Err(provider_failed(&e)),
+                },
+                Err(e) => Err(provider_failed(&e)),
+            }
+        }
+    }
 }
 
 impl Inner {

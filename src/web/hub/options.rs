@@ -30,6 +30,8 @@ pub struct HubOptions {
     pub engine: EngineOptions,
     pub credential: Credential,
     pub url: String,
+    /// The hub's REST API (file upload): `restUrl`, else the WebSocket URL's host over http(s).
+    pub rest_url: String,
     pub factory: SocketFactory,
     pub token_ttl_secs: u64,
     /// How long getting a token plus opening the socket may take, ms (the engine's
@@ -102,6 +104,10 @@ pub fn parse(o: &JsValue) -> Result<HubOptions, JsValue> {
     let url = opt_str(o, "url")?
         .or(gateway)
         .unwrap_or_else(|| identity.websocket_url());
+    let rest_url = match opt_str(o, "restUrl")? {
+        Some(u) => u.trim_end_matches('/').to_string(),
+        None => crate::hub::rest_base(&url).unwrap_or_else(|| format!("https://{}", identity.host_name)),
+    };
     let renew_tokens = !matches!(credential, Credential::Fixed(_));
     let mut engine = EngineOptions::new(identity);
     engine.model_id = opt_str(o, "modelId")?;
@@ -128,6 +134,7 @@ pub fn parse(o: &JsValue) -> Result<HubOptions, JsValue> {
         engine,
         credential,
         url,
+        rest_url,
         factory: SocketFactory::from_options(o)?,
         token_ttl_secs,
         open_timeout_ms,

@@ -13,6 +13,9 @@ pub struct ServiceDetails {
     pub status: Option<u16>,
     pub error_code: Option<i64>,
     pub tracking_id: Option<String>,
+    /// An error name instead of a number (IoT Hub REST's `iothub-errorcode`, storage's
+    /// `x-ms-error-code`), set as `errorCode`.
+    pub error_name: Option<String>,
 }
 
 /// `obj[key] = value`. Written here rather than taken from `js`, which words its own argument
@@ -36,6 +39,9 @@ pub fn js_service_error(code: &str, message: &str, details: &ServiceDetails) -> 
     }
     if let Some(c) = details.error_code {
         set(&err, "errorCode", &JsValue::from_f64(c as f64));
+    }
+    if let Some(n) = &details.error_name {
+        set(&err, "errorCode", &JsValue::from_str(n));
     }
     if let Some(t) = &details.tracking_id {
         set(&err, "trackingId", &JsValue::from_str(t));
@@ -78,7 +84,12 @@ impl Coded for crate::hub::HubError {
         crate::hub::HubError::code(self)
     }
     fn details(&self) -> ServiceDetails {
-        ServiceDetails { status: self.status(), error_code: self.error_code(), tracking_id: None }
+        ServiceDetails {
+            status: self.status(),
+            error_code: self.error_code(),
+            tracking_id: self.tracking_id().map(str::to_string),
+            error_name: self.error_name().map(str::to_string),
+        }
     }
 }
 
@@ -88,7 +99,7 @@ impl Coded for crate::dps::DpsError {
     }
     fn details(&self) -> ServiceDetails {
         match self.service() {
-            Some(s) => ServiceDetails { status: s.status, error_code: s.error_code, tracking_id: s.tracking_id.clone() },
+            Some(s) => ServiceDetails { status: s.status, error_code: s.error_code, tracking_id: s.tracking_id.clone(), error_name: None },
             None => ServiceDetails::default(),
         }
     }
@@ -118,15 +129,17 @@ export type AzureIotErrorCode =
   | 'NETWORK' | 'TIMEOUT' | 'ABORTED' | 'CLOSED' | 'BUSY' | 'SOCKET_ERROR' | 'CONNECTION_LOST' | 'CONNECTION_REFUSED'
   | 'CONNECT_TIMEOUT' | 'KEEPALIVE_TIMEOUT' | 'PROTOCOL_ERROR' | 'PACKET_TOO_LARGE' | 'NOT_CONNECTED'
   | 'NOT_AUTHORIZED' | 'HUB_UNAUTHORIZED' | 'THROTTLED' | 'MESSAGE_TOO_LARGE' | 'QUEUE_FULL'
-  | 'TWIN_REQUEST_FAILED' | 'HANDLER_ERROR' | 'STORE_FAILED';
+  | 'TWIN_REQUEST_FAILED' | 'HANDLER_ERROR' | 'STORE_FAILED' | 'FILE_UPLOAD_FAILED' | 'STORAGE_FAILED';
 
 /** The shape of every error this library throws or rejects with. */
 export interface AzureIotError extends Error {
   code: AzureIotErrorCode;
   /** HTTP status, or the status in an MQTT response topic, when a service answered. */
   status?: number;
-  /** The service's 6-digit error code (e.g. 401002), when it sent one. */
-  errorCode?: number;
+  /** The service's error code, when it sent one: DPS's and the twin's 6-digit number (e.g.
+   * 401002), or the name IoT Hub's REST API and storage answer with (e.g.
+   * `DefaultStorageEndpointNotConfigured`, `AuthenticationFailed`). */
+  errorCode?: number | string;
   /** The service's tracking id, when it sent one. */
   trackingId?: string;
 }

@@ -58,29 +58,6 @@ pub async fn fetch_once(
     timeout_ms: f64,
     signal: Option<&Signal>,
 ) -> Result<Reply, FetchFailure> {
-    if signal.is_some_and(Signal::aborted) {
-        return Err(FetchFailure::Aborted);
-    }
-    let controller =
-        AbortController::new().map_err(|_| FetchFailure::Network("AbortController is not available".into()))?;
-    let controller: JsValue = controller.into();
-    let outcome = race(fetch_and_read(custom_fetch, req, &get(&controller, "signal")), timeout_ms, signal).await;
-    let lost = match outcome {
-        Raced::Done(r) => return r,
-        Raced::Timeout => FetchFailure::Timeout,
-        Raced::Aborted => FetchFailure::Aborted,
-    };
-    // Stop a fetch that honours its signal; one that does not is simply left behind.
-    call_method(&controller, "abort", &[]);
-    Err(lost)
-}
-
-/// `fetch(url, init)` then `response.text()`, with `request_signal` in `init`.
-async fn fetch_and_read(
-    custom_fetch: Option<&Function>,
-    req: &HttpRequest,
-    request_signal: &JsValue,
-) -> Result<Reply, FetchFailure> {
     let init = Object::new();
     set(&init, "method", &JsValue::from_str(req.method));
     let headers = Object::new();
@@ -91,20 +68,56 @@ async fn fetch_and_read(
     if let Some(b) = &req.body {
         set(&init, "body", &JsValue::from_str(b));
     }
-    set(&init, "signal", request_signal);
+    let (response, status, body) = fetch_with(custom_fetch, &req.url, &init, timeout_ms, signal).await?;
+    // Without `Access-Control-Expose-Headers` a browser hides Retry-After: then it reads null
+    // and the core's default interval applies.
+    let retry_after = header(&response, "retry-after");
+    Ok(Reply { status, retry_after, body: body.into_bytes() })
+}
 
+/// A response header, `None` when absent (or hidden from a page by CORS).
+pub fn header(response: &JsValue, name: &str) -> Option<String> {
+    call_method(&get(response, "headers"), "get", &[JsValue::from_str(name)]).as_string()
+}
+
+/// `fetch(url, init)` and the response's body text, within `timeout_ms` and `signal`: the
+/// response (for its headers), its status and its text. `init`'s `signal` is set here.
+pub async fn fetch_with(
+    custom_fetch: Option<&Function>,
+    url: &str,
+    init: &Object,
+    timeout_ms: f64,
+    signal: Option<&Signal>,
+) -> Result<(JsValue, u16, String), FetchFailure> {
+    if signal.is_some_and(Signal::aborted) {
+        return Err(FetchFailure::Aborted);
+    }
+    let controller =
+        AbortController::new().map_err(|_| FetchFailure::Network("AbortController is not available".into()))?;
+    let controller: JsValue = controller.into();
+    set(init, "signal", &get(&controller, "signal"));
+    let outcome = race(fetch_and_read(custom_fetch, url, init), timeout_ms, signal).await;
+    let lost = match outcome {
+        Raced::Done(r) => return r,
+        Raced::Timeout => FetchFailure::Timeout,
+        Raced::Aborted => FetchFailure::Aborted,
+    };
+    // Stop a fetch that honours its signal; one that does not is simply left behind.
+    call_method(&controller, "abort", &[]);
+    Err(lost)
+}
+
+/// `fetch(url, init)` then `response.text()`.
+async fn fetch_and_read(custom_fetch: Option<&Function>, url: &str, init: &Object) -> Result<(JsValue, u16, String), FetchFailure> {
     let failure = |e: &JsValue| FetchFailure::Network(error_message(e));
     let started = match custom_fetch {
-        Some(f) => f.call2(&JsValue::UNDEFINED, &JsValue::from_str(&req.url), &init),
-        None => global_fetch(&req.url, &init),
+        Some(f) => f.call2(&JsValue::UNDEFINED, &JsValue::from_str(url), init),
+        None => global_fetch(url, init),
     };
     let response = settle(&started.map_err(|e| failure(&e))?).await.map_err(|e| failure(&e))?;
     let status = get_f64(&response, "status")
         .filter(|s| (0.0..=999.0).contains(s))
         .ok_or_else(|| FetchFailure::Network("fetch resolved with no response status".into()))? as u16;
-    // Without `Access-Control-Expose-Headers` a browser hides Retry-After: then it reads null
-    // and the core's default interval applies.
-    let retry_after = call_method(&get(&response, "headers"), "get", &[JsValue::from_str("retry-after")]).as_string();
     let body = settle(&call_method(&response, "text", &[])).await.map_err(|e| failure(&e))?;
-    Ok(Reply { status, retry_after, body: body.as_string().unwrap_or_default().into_bytes() })
+    Ok((response, status, body.as_string().unwrap_or_default()))
 }
