@@ -104,10 +104,12 @@ test('a connected IotHubClient answers every wrong-typed argument with a coded e
     // A null or missing component is the root (the default component).
     { name: 'onCommand', args: ['thermostat1', 'reboot', fn], call: (c, n, f) => client.onCommand(c, n, f),
       accepts: [['undefined', 'null'], [], ['function']] },
+    // The emulator here has no storage: a good call fails FILE_UPLOAD_FAILED, itself coded.
+    { name: 'uploadFile', args: ['b.txt', new Uint8Array(1), {}], call: (n, d, o) => client.uploadFile(n, d, o) },
     { name: 'on', args: ['connected', fn], call: (e, f) => client.on(e, f), accepts: [[], ['function']] },
     { name: 'off', args: ['connected', fn], call: (e, f) => client.off(e, f), accepts: [[], ['function']] },
   ], alive)();
-  assert.equal(counts.tried, 19 * Object.keys(WRONG).length);
+  assert.equal(counts.tried, 22 * Object.keys(WRONG).length);
   assert.ok(counts.coded > 70, `coded ${counts.coded}`);
   // Every alive send reached the hub, in order.
   const bodies = (await telemetry(emu, deviceId)).map((m) => m.body).filter((b) => b.startsWith('alive '));
