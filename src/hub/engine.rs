@@ -19,15 +19,17 @@
 //! Telemetry sent before Ready waits in the bounded offline queue; once in the session it stays
 //! there until its PUBACK, across reconnects (re-sent with DUP by the session).
 //!
-//! Split by concern: inbound routing is in `engine_inbound.rs`, drops, give-up, send expiry and
-//! token renewal in `engine_lifecycle.rs`, the option/action/event types in `engine_types.rs`.
+//! Split by concern: the application's calls are in `engine_calls.rs`, inbound routing in
+//! `engine_inbound.rs`, drops, give-up, send expiry and token renewal in `engine_lifecycle.rs`,
+//! what the application listens to in `engine_listening.rs`, Plug and Play in `engine_pnp.rs`,
+//! and the option/action/event types in `engine_types.rs`.
 
 use super::engine_listening::Listening;
 use super::engine_pnp::Writables;
 use super::engine_types::{Action, EngineOptions, HubEvent};
 use super::policy::{renew_at_ms, DropReason, OfflineQueue, ReconnectPolicy};
 use super::{
-    method_response_topic, sas_expiry, subscriptions, telemetry_topic, DesiredTracker, HubError, Message, TwinOutcome,
+    sas_expiry, subscriptions, DesiredTracker, HubError, TwinOutcome,
     TwinRequestKind, TwinRequests,
 };
 use crate::mqtt::{Event, MqttError, QoS, Session, SessionOptions};
@@ -234,95 +236,6 @@ impl HubEngine {
         self.flush(now);
     }
 
-    // ---- application calls --------------------------------------------------------------
-
-    /// Queues telemetry; its `SendDone` comes on PUBACK. Fails at once on an oversize message,
-    /// a full queue or a closed client.
-    pub fn send(&mut self, now: u64, msg: &Message) -> Result<u64, HubError> {
-        let topic = self.message_topic(msg)?;
-        self.send_publish(now, topic, msg.body.clone())
-    }
-
-    /// The topic `msg` is published on, or why it cannot be sent (too large, a bad property).
-    pub fn message_topic(&self, msg: &Message) -> Result<String, HubError> {
-        telemetry_topic(&self.opts.identity, msg)
-    }
-
-    /// `send` of a publish kept in a durable store (store.rs): refused unless `topic` is this
-    /// client's telemetry and the message fits.
-    pub fn send_stored(&mut self, now: u64, topic: String, body: Vec<u8>) -> Result<u64, HubError> {
-        if !super::store::is_own_telemetry(&self.opts.identity, &topic) {
-            return Err(HubError::InvalidArgument("a stored message is not this client's telemetry"));
-        }
-        if body.len() > super::MAX_MESSAGE_SIZE {
-            return Err(HubError::MessageTooLarge { size: body.len(), limit: super::MAX_MESSAGE_SIZE });
-        }
-        self.send_publish(now, topic, body)
-    }
-
-    fn send_publish(&mut self, now: u64, topic: String, body: Vec<u8>) -> Result<u64, HubError> {
-        if self.phase == Phase::Closed {
-            return Err(HubError::Closed);
-        }
-        let op = self.op();
-        let deadline = self.opts.send_timeout_ms.map_or(u64::MAX, |t| now.saturating_add(t));
-        if self.phase == Phase::Ready {
-            self.publish_telemetry(now, op, deadline, &topic, &body)?;
-        } else {
-            self.offline.push((op, deadline, topic, body)).map_err(|(_, e)| e)?;
-        }
-        self.flush(now);
-        Ok(op)
-    }
-
-    pub fn get_twin(&mut self, now: u64) -> Result<u64, HubError> {
-        self.twin_request(now, TwinRequestKind::Get, Vec::new())
-    }
-
-    /// `patch` is the JSON text of the reported-properties patch.
-    pub fn update_reported(&mut self, now: u64, patch: Vec<u8>) -> Result<u64, HubError> {
-        self.twin_request(now, TwinRequestKind::PatchReported, patch)
-    }
-
-    /// Acknowledges a C2D message (PUBACK = complete, §5.5).
-    pub fn ack_message(&mut self, now: u64, pkid: u16) {
-        self.session.ack(now, pkid);
-        self.flush(now);
-    }
-
-    /// Answers a method call (QoS 0). Dropped when offline: the service has timed it out.
-    pub fn respond_method(&mut self, now: u64, rid: &str, status: u16, payload: &[u8]) {
-        if self.session.is_connected() {
-            let _ = self.session.publish(
-                now,
-                &method_response_topic(status, rid),
-                payload,
-                QoS::AtMostOnce,
-                false,
-            );
-        }
-        self.flush(now);
-    }
-
-    /// Ends everything: DISCONNECT if connected, and every pending operation fails `CLOSED`.
-    pub fn close(&mut self, now: u64) {
-        if self.phase == Phase::Closed {
-            return;
-        }
-        let had_socket = matches!(
-            self.phase,
-            Phase::Connecting | Phase::Subscribing { .. } | Phase::Ready | Phase::Renewing { .. }
-        );
-        self.session.disconnect(now);
-        self.phase = Phase::Closed;
-        self.flush_transmit();
-        if had_socket {
-            self.actions.push(Action::CloseSocket);
-        }
-        self.fail_all(HubError::Closed);
-        self.events.push(HubEvent::Closed);
-    }
-
     // ---- output -------------------------------------------------------------------------
 
     pub fn poll_action(&mut self) -> Option<Action> {
@@ -356,52 +269,6 @@ impl HubEngine {
     }
 
     // ---- internals ----------------------------------------------------------------------
-
-    fn op(&mut self) -> u64 {
-        let op = self.next_op;
-        self.next_op += 1;
-        op
-    }
-
-    fn publish_telemetry(&mut self, now: u64, op: u64, deadline: u64, topic: &str, body: &[u8]) -> Result<(), HubError> {
-        match self.session.publish(now, topic, body, QoS::AtLeastOnce, false) {
-            Ok(Some(pkid)) => {
-                // A packet id is free again only after its PUBACK, but never keep two entries.
-                self.in_session.retain(|(p, _, _)| *p != pkid);
-                self.in_session.push((pkid, op, deadline));
-                Ok(())
-            }
-            Ok(None) => Ok(()),
-            Err(MqttError::QueueFull) => Err(HubError::QueueFull {
-                capacity: self.opts.max_queued,
-            }),
-            Err(MqttError::PacketTooLarge) => Err(HubError::MessageTooLarge {
-                size: body.len(),
-                limit: super::MAX_MESSAGE_SIZE,
-            }),
-            Err(_) => Err(HubError::InvalidArgument("the topic or payload cannot be published")),
-        }
-    }
-
-    fn twin_request(&mut self, now: u64, kind: TwinRequestKind, payload: Vec<u8>) -> Result<u64, HubError> {
-        if self.phase == Phase::Closed {
-            return Err(HubError::Closed);
-        }
-        let op = self.op();
-        self.twin_send(now, kind, payload, TwinToken::User(op));
-        Ok(op)
-    }
-
-    /// Starts a twin request answered to `token`; sent now if subscribed, else by `on_ready`.
-    pub(super) fn twin_send(&mut self, now: u64, kind: TwinRequestKind, payload: Vec<u8>, token: TwinToken) {
-        let p = self.twin.start(kind, payload, now, token);
-        // Before the SUBACK the answer could be missed; `on_ready` sends every pending request.
-        if matches!(self.phase, Phase::Ready | Phase::Renewing { .. }) {
-            let _ = self.session.publish(now, &p.topic, &p.payload, QoS::AtMostOnce, false);
-        }
-        self.flush(now);
-    }
-
     pub(super) fn announce_connected(&mut self) {
         self.ever_connected = true;
         self.events.push(HubEvent::Connected);
@@ -432,7 +299,7 @@ impl HubEngine {
     }
 
     /// Drains session output and events into actions and hub events.
-    fn flush(&mut self, now: u64) {
+    pub(super) fn flush(&mut self, now: u64) {
         loop {
             self.flush_transmit();
             let Some(ev) = self.session.poll_event() else { break };

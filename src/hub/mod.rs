@@ -9,6 +9,7 @@ mod c2d;
 mod connection_string;
 mod desired;
 mod engine;
+mod engine_calls;
 mod engine_inbound;
 mod engine_lifecycle;
 mod engine_listening;
