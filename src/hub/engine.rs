@@ -24,9 +24,8 @@
 //! what the application listens to in `engine_listening.rs`, Plug and Play in `engine_pnp.rs`,
 //! and the option/action/event types in `engine_types.rs`.
 
-use super::engine_listening::Listening;
-use super::engine_pnp::Writables;
-use super::engine_types::{Action, EngineOptions, HubEvent};
+use super::engine_types::{Action, EngineOptions, HubEvent, Listening};
+use super::pnp::Writables;
 use super::policy::{renew_at_ms, DropReason, OfflineQueue, ReconnectPolicy};
 use super::{
     sas_expiry, subscriptions, DesiredTracker, HubError, TwinOutcome,

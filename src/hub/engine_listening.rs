@@ -7,26 +7,11 @@
 //!   left unacknowledged, so the hub redelivers it after a reconnect (protocol §5.5); for desired
 //!   patches the oldest is dropped (the twin GET after a reconnect resyncs them, §5.7).
 
-use std::collections::VecDeque;
-
 use super::engine::HubEngine;
 use super::engine_types::HubEvent;
 
 /// Messages and desired patches held until the application registers a handler.
 pub const MAX_HELD: usize = 1000;
-
-#[derive(Debug, Default)]
-pub(super) struct Listening {
-    methods: Vec<String>,
-    messages: Option<VecDeque<HubEvent>>,
-    desired: Option<VecDeque<HubEvent>>,
-}
-
-impl Listening {
-    pub(super) fn new() -> Listening {
-        Listening { methods: Vec::new(), messages: Some(VecDeque::new()), desired: Some(VecDeque::new()) }
-    }
-}
 
 /// `{"message":"…"}`: the body of a method answer the library writes itself.
 pub fn method_error_body(message: &str) -> Vec<u8> {

@@ -14,16 +14,9 @@
 
 use super::engine::{HubEngine, TwinToken};
 use super::engine_types::HubEvent;
-use super::pnp::{component_patch, unanswered, writable_ack, patch_changes, WritableChange, WritableKey};
+use super::pnp::{component_patch, patch_changes, unanswered, writable_ack, WritableChange, WritableKey};
 use super::{merge_patch, DesiredUpdate, HubError, TwinRequestKind};
 use crate::json::{Map, Value};
-
-#[derive(Debug, Default)]
-pub(super) struct Writables {
-    keys: Vec<WritableKey>,
-    /// The twin's `reported` as last read, plus the patches sent since; `None` before a GET.
-    reported: Option<Map>,
-}
 
 /// DTDL names (components, properties, commands): a letter, then letters, digits or `_`, not
 /// ending in `_`, at most 64 characters.

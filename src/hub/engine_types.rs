@@ -1,5 +1,7 @@
 //! What the hub engine is configured with, asks its driver to do, and reports.
 
+use std::collections::VecDeque;
+
 use super::{C2dMessage, DesiredUpdate, WritableChange, HubError, Identity, ReconnectConfig, TwinOutcome, DEFAULT_TWIN_TIMEOUT_MS};
 
 /// Settings of a `HubEngine`. `new` gives defaults in the range the SDKs use (protocol §5.2).
@@ -118,4 +120,19 @@ pub enum HubEvent {
     Error(HubError),
     /// The engine stopped for good (after `close`, or after giving up).
     Closed,
+}
+
+/// What the application listens to, as far as the engine must know it (`engine_listening.rs`):
+/// method names, and the C2D messages and desired patches held until their handler exists.
+#[derive(Debug, Default)]
+pub(super) struct Listening {
+    pub(super) methods: Vec<String>,
+    pub(super) messages: Option<VecDeque<HubEvent>>,
+    pub(super) desired: Option<VecDeque<HubEvent>>,
+}
+
+impl Listening {
+    pub(super) fn new() -> Listening {
+        Listening { methods: Vec::new(), messages: Some(VecDeque::new()), desired: Some(VecDeque::new()) }
+    }
 }

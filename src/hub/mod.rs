@@ -47,6 +47,7 @@ pub use policy::{min_renew_interval_ms, renew_at_ms, DropReason, OfflineQueue, R
 pub use properties::{decode_bag, device_settable, encode_bag, system_key, system_name, Property, SYSTEM_PROPERTIES};
 pub use store::{
     is_own_telemetry, restore_order, stored_message_id, StoreLedger, StoredRecord, DEFAULT_MAX_STORED, DEFAULT_MAX_STORED_BYTES,
+    STORE_CALL_TIMEOUT_MS,
 };
 pub use telemetry::{telemetry_topic, Message, MAX_MESSAGE_SIZE};
 pub use twin::{

@@ -135,3 +135,12 @@ pub fn unanswered(registered: &[WritableKey], desired: &Map, reported: &Map) -> 
         })
         .collect()
 }
+
+/// The engine's Plug and Play state (`engine_pnp.rs`): the writable properties the application
+/// handles, and the twin's `reported` as last read plus the patches sent since (`None` before a
+/// GET), to tell which desired values are still unanswered.
+#[derive(Debug, Default)]
+pub struct Writables {
+    pub(super) keys: Vec<WritableKey>,
+    pub(super) reported: Option<Map>,
+}

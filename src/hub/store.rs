@@ -18,6 +18,10 @@ use super::{HubError, Identity, Message};
 pub const DEFAULT_MAX_STORED: usize = 1000;
 pub const DEFAULT_MAX_STORED_BYTES: usize = 8 * 1024 * 1024;
 
+/// How long one call of the store (`put`, `delete`, `list`) may take by default before it counts
+/// as failed: a store that never answers must not hold every later send behind it.
+pub const STORE_CALL_TIMEOUT_MS: u64 = 30_000;
+
 /// A send as kept in the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredRecord {

@@ -81,7 +81,7 @@ test('every IotHubClient.connect option of the wrong kind is refused with a code
     WebSocket: 'function', createWebSocket: 'function', provisioning: 'object', reconnect: 'object',
     keepAlive: 'number', tokenTtlSeconds: 'number', maxInflight: 'number', maxOfflineQueue: 'number',
     twinTimeoutMs: 'number', openTimeoutMs: 'number', sendTimeoutMs: 'number', store: 'object',
-    maxStoredMessages: 'number', maxStoredBytes: 'number', restUrl: 'string',
+    maxStoredMessages: 'number', maxStoredBytes: 'number', storeTimeoutMs: 'number', restUrl: 'string',
   }, (o) => lib.IotHubClient.connect(o));
   const reconnect = await census('connect reconnect', base, { initialDelayMs: 'number', maxDelayMs: 'number' },
     (r) => lib.IotHubClient.connect({ ...base, reconnect: r }));

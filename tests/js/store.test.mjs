@@ -105,3 +105,19 @@ test('a store that throws gives STORE_FAILED: the send is not published, and con
   assert.equal(foreign.records.size, 1, 'a record that is not ours is left alone');
   await assert.rejects(lib.IotHubClient.connect(hubOptions(emu, deviceId, { store: { put() {}, list() {} } })), { code: 'INVALID_ARGUMENT' });
 });
+
+test('a put that never settles fails that send after storeTimeoutMs, and the sends behind it go on', async () => {
+  const deviceId = await newDevice(emu, 'store-hangs');
+  const store = memoryStore();
+  const put = store.put;
+  let calls = 0;
+  store.put = (r) => (++calls === 1 ? new Promise(() => {}) : put(r));
+  const c = await lib.IotHubClient.connect(hubOptions(emu, deviceId, { store, storeTimeoutMs: 200 }));
+  const first = c.sendEvent('stuck', { messageId: 'h-1' }).catch((e) => e);
+  await c.sendEvent('after', { messageId: 'h-2' });
+  const e = await first;
+  assert.equal(e.code, 'STORE_FAILED');
+  assert.equal(e.cause.code, 'TIMEOUT');
+  assert.deepEqual((await telemetry(emu, deviceId)).map((m) => m.systemProperties['message-id']), ['h-2']);
+  await c.close();
+});

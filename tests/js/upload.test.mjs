@@ -90,6 +90,16 @@ test('an aborted upload rejects with ABORTED and the hub is told it failed', asy
   await client.close();
 });
 
+test('a stream that never yields fails with TIMEOUT after requestTimeoutMs, and the hub is told', async () => {
+  const deviceId = await newDevice(emu, 'upload-stall');
+  const client = await lib.IotHubClient.connect(hubOptions(emu, deviceId));
+  const e = await client.uploadFile('stall.bin', new ReadableStream({ pull: () => new Promise(() => {}) }), { requestTimeoutMs: 300 }).catch((x) => x);
+  assert.equal(e.code, 'TIMEOUT');
+  const [note] = await records(deviceId);
+  assert.equal(note.isSuccess, false);
+  await client.close();
+});
+
 test('storage refusing the SAS gives STORAGE_FAILED with its error code, and the hub hears the failure', async () => {
   // An emulator that signs with the wrong key: Azurite answers 403 AuthorizationFailure.
   const wrong = await startEmulator({ args: [...fileUploadArgs(az).slice(0, -4), '--blob-key', Buffer.alloc(64, 1).toString('base64'), '--blob-container', az.container] });

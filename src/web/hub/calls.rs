@@ -62,7 +62,7 @@ pub(crate) fn run(me: &Weak<Hub>, call: Call) {
                 }
             });
         }
-        Call::Store(f, this, arg, put) => spawn(crate::web::hub::store::run(f, this, arg, put, me.clone())),
+        Call::Store(c, put) => spawn(crate::web::hub::store_flow::run(c, put, me.clone())),
         Call::Writable(f, change) => {
             let me = me.clone();
             let info = object();

@@ -51,7 +51,7 @@ impl Inner {
                 self.emit("reconnecting", info);
             }
             HubEvent::SendDone { op, result } => {
-                if let Some(delete) = self.store.as_mut().and_then(|s| s.on_send_done(op, result.is_ok())) {
+                if let Some(delete) = self.store_send_done(op, result.is_ok()) {
                     self.calls.push(delete);
                 }
                 if let Some((resolve, reject)) = self.take_waiter(op) {

@@ -13,6 +13,7 @@ pub mod options;
 mod pnp;
 pub mod state;
 mod store;
+mod store_flow;
 mod upload;
 
 use std::rc::Rc;
@@ -81,6 +82,8 @@ export interface IotHubClientOptions {
   maxStoredMessages?: number;
   /** Bytes (topic + body) the store may hold (default 8 MiB); beyond it `QUEUE_FULL`. */
   maxStoredBytes?: number;
+  /** How long one store call may take (default 30000 ms); a `put` that takes longer fails its send with `STORE_FAILED`. */
+  storeTimeoutMs?: number;
 }
 
 /** A send as kept in a `MessageStore`: the publish itself, keyed by `id` (its message id). */
@@ -225,7 +228,7 @@ impl IotHubClient {
             Err(e) => return rejected(e).unchecked_into(),
         };
         if self.durable {
-            return store::send(&self.inner, msg).unchecked_into();
+            return store_flow::send(&self.inner, msg).unchecked_into();
         }
         self.start(move |i| i.engine.send(now(), &msg)).unchecked_into()
     }

@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::hub::{HubEngine, WritableChange};
 use crate::web::hub::options::{Credential, HubOptions};
-use crate::web::hub::store::Store;
+use crate::web::hub::store::{Store, StoreCall};
 use crate::web::io::error::js_error;
 use crate::web::io::mailbox::{Alarm, Mailbox};
 use crate::web::io::socket::{Socket, SocketFactory};
@@ -22,9 +22,8 @@ pub(crate) enum Call {
     /// A direct method, or (`true`) a Plug and Play command, whose handler returns the payload.
     Method(Function, String, JsValue, bool),
     Writable(Function, WritableChange),
-    /// A call of the durable store (`store.rs`): method, the store, the argument, and for a
-    /// `put` where to report its outcome.
-    Store(Function, JsValue, JsValue, Option<(std::rc::Weak<Hub>, u64)>),
+    /// A call of the durable store (`store_flow.rs`), and for a `put` where to report it.
+    Store(StoreCall, Option<(std::rc::Weak<Hub>, u64)>),
 }
 
 #[derive(Default)]

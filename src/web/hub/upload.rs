@@ -22,7 +22,7 @@ use crate::web::hub::options::Credential;
 use crate::web::io::error::{js_error, to_js};
 use crate::web::io::fetch::{fetch_with, header, FetchFailure};
 use crate::web::io::js::{arg_options, arg_str, call_method, get, get_f64, get_fn, invalid_argument, now_ms_u64 as now, object, opt_fn, set, whole_number};
-use crate::web::io::timer::Signal;
+use crate::web::io::timer::{race, Raced, Signal};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_UPLOAD: &'static str = r#"
@@ -80,8 +80,9 @@ impl Source {
         }
     }
 
-    /// The next block (a fetch body) and its length; `None` at the end.
-    async fn next(&mut self, offset: usize, block: usize) -> Result<Option<(JsValue, usize)>, JsValue> {
+    /// The next block (a fetch body) and its length; `None` at the end. A stream's reads are
+    /// bounded like requests (`timeout_ms`, `signal`): a stream that never yields fails, not hangs.
+    async fn next(&mut self, offset: usize, block: usize, timeout_ms: f64, signal: Option<&Signal>) -> Result<Option<(JsValue, usize)>, JsValue> {
         match self {
             Source::Bytes(b) => {
                 let end = (offset + block).min(b.length() as usize);
@@ -101,7 +102,12 @@ impl Source {
                         Some(c) => c,
                         None if *done => break,
                         None => {
-                            let r = JsFuture::from(Promise::resolve(&call_method(reader, "read", &[]))).await?;
+                            let read = JsFuture::from(Promise::resolve(&call_method(reader, "read", &[])));
+                            let r = match race(read, timeout_ms, signal).await {
+                                Raced::Done(r) => r?,
+                                Raced::Timeout => return Err(fetch_error(FetchFailure::Timeout)),
+                                Raced::Aborted => return Err(fetch_error(FetchFailure::Aborted)),
+                            };
                             if get(&r, "done").is_truthy() {
                                 *done = true;
                                 break;
@@ -199,7 +205,7 @@ impl Upload {
             }
         };
         if single_put(total, block) {
-            let body = match src.next(0, block).await? {
+            let body = match src.next(0, block, self.timeout_ms, self.signal.as_ref()).await? {
                 Some((b, _)) => b,
                 None => Uint8Array::new_with_length(0).into(),
             };
@@ -209,7 +215,7 @@ impl Upload {
             return Ok((etag, n));
         }
         let (mut offset, mut count) = (0usize, 0usize);
-        while let Some((body, len)) = src.next(offset, block).await? {
+        while let Some((body, len)) = src.next(offset, block, self.timeout_ms, self.signal.as_ref()).await? {
             if count == MAX_BLOCKS {
                 return Err(js_error("INVALID_ARGUMENT", "more than 50,000 blocks: choose a larger blockSize"));
             }
