@@ -130,6 +130,11 @@ pub fn parse(o: &JsValue) -> Result<HubOptions, JsValue> {
     // `connect()` answers with the first connection's failure instead of retrying it.
     engine.retry_first_connect = false;
     engine.min_renew_interval_ms = crate::hub::min_renew_interval_ms(token_ttl_secs);
+    let store = crate::web::hub::store::parse(o)?;
+    if let Some((_, count, _)) = &store {
+        // Stored sends wait offline like any other: the store's bound, not the queue's, decides.
+        engine.offline_queue = engine.offline_queue.max(*count);
+    }
     Ok(HubOptions {
         engine,
         credential,
@@ -138,6 +143,6 @@ pub fn parse(o: &JsValue) -> Result<HubOptions, JsValue> {
         factory: SocketFactory::from_options(o)?,
         token_ttl_secs,
         open_timeout_ms,
-        store: crate::web::hub::store::parse(o)?,
+        store,
     })
 }
