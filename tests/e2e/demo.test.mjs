@@ -1,11 +1,12 @@
 // The main job and the demo page end to end: `scripts/start.mjs` (what `npm start` runs after
-// set-up and build) starts the emulator, runs the quickstart in Node and serves the demo; then
+// set-up and build) starts the emulator and Azurite, runs the quickstart in Node and serves the demo; then
 // Chromium (Playwright) clicks Provision and "Send 10 messages", and the cloud panel and the
 // emulator's service API both show the 10 messages; then it provisions again with the group key
 // over MQTT-WS, showing the derived key (screenshot: test-output/demo.png); then it fills every
 // device panel and provisions with a wrong key: the old result and the panels go at once, and the
 // error shows its code, errorCode and trackingId once each (test-output/demo-failed.png). Then a page on
-// another origin tries the emulator and the demo's config, and gets nothing.
+// another origin tries the emulator, the demo's config and Azurite, and gets nothing. Ctrl-C stops the main
+// job, and Azurite with it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -22,7 +23,7 @@ const outDir = `${root}test-output`;
 
 function startMainJob() {
   const child = spawn(process.execPath, ['scripts/start.mjs'], {
-    cwd: root, env: { ...process.env, PORT: '0', EMULATOR_HTTP_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: root, env: { ...process.env, PORT: '0', EMULATOR_HTTP_PORT: '0', AZURITE_BLOB_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   const ready = new Promise((resolve, reject) => {
@@ -49,6 +50,7 @@ let browser;
 let demoUrl;
 let serviceUrl;
 let service;
+let storage;
 
 before(async () => {
   job = startMainJob();
@@ -56,6 +58,7 @@ before(async () => {
   // The key reaches the demo through its same-origin config, as it reaches this test.
   const config = await (await fetch(`${demoUrl}demo-config.json`)).json();
   service = serviceFetch(serviceUrl, config.serviceKey);
+  storage = config.storage;
   browser = await launchChromium();
 }, { timeout: 200_000 });
 
@@ -68,6 +71,10 @@ test('npm start runs the quickstart, and the demo provisions and sends 10 messag
   // The main job itself ran the quickstart in Node.
   for (let i = 1; i <= 10; i++) assert.match(job.output(), new RegExp(`^done sending message #${i}$`, 'm'));
   assert.match(job.output(), /^python-device-008$/m);
+  // It says where uploads are stored, and the emulator sends them there.
+  assert.ok(storage, 'the demo config names the storage');
+  assert.match(job.output(), new RegExp(`^Storage: Azurite's Blob service at ${storage.blobEndpoint}, container ${storage.container} `, 'm'));
+  assert.equal((await (await service('/info')).json()).fileUpload?.blobEndpoint, storage.blobEndpoint);
   const earlier = await countTelemetry(service, 'python-device-008');
 
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
@@ -151,26 +158,28 @@ test('npm start runs the quickstart, and the demo provisions and sends 10 messag
   await page.close();
 });
 
-test('a page on another origin can neither read nor change anything in the emulator, nor read the demo config', { timeout: 60_000 }, async () => {
+test('a page on another origin can neither read nor change anything in the emulator, nor read the demo config or the storage', { timeout: 60_000 }, async () => {
   const other = await serveStatic(join(root, 'www'), { virtual: new Map([['/blank.html', '<!doctype html><title>other</title>']]) });
   const page = await browser.newPage();
   try {
     await page.goto(`${other.url}/blank.html`);
     const emulatorUrl = serviceUrl.replace(/\/service$/, '');
-    const tried = await page.evaluate(async ({ serviceUrl, demoUrl, wsUrl }) => {
+    const tried = await page.evaluate(async ({ serviceUrl, demoUrl, wsUrl, blobsUrl }) => {
       const outcome = (p) => p.then((r) => `answered ${r.status}`, () => 'blocked');
       const once = (open) => new Promise((resolve) => open(resolve));
       return {
         read: await outcome(fetch(`${serviceUrl}/enrollments`)),
         write: await outcome(fetch(`${serviceUrl}/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"kind":"dps","status":503,"count":9}' })),
         config: await outcome(fetch(`${demoUrl}demo-config.json`)),
+        // Azurite's CORS rule names the demo's origins only.
+        storage: await outcome(fetch(blobsUrl)),
         events: await once((done) => { const e = new EventSource(`${serviceUrl}/events`); e.onopen = () => done('open'); e.onerror = () => { e.close(); done('blocked'); }; }),
         socket: await once((done) => { const w = new WebSocket(wsUrl, 'mqtt'); w.onopen = () => done('open'); w.onerror = () => done('blocked'); }),
         // A form-like POST needs no preflight: it is sent, so only the service key stops it.
         blindWrite: await fetch(`${serviceUrl}/faults`, { method: 'POST', mode: 'no-cors', body: '{"kind":"dps","status":503,"count":9}' }).then((r) => r.type, () => 'blocked'),
       };
-    }, { serviceUrl, demoUrl, wsUrl: `${emulatorUrl.replace(/^http/, 'ws')}/$iothub/websocket` });
-    assert.deepEqual(tried, { read: 'blocked', write: 'blocked', config: 'blocked', events: 'blocked', socket: 'blocked', blindWrite: 'opaque' });
+    }, { serviceUrl, demoUrl, wsUrl: `${emulatorUrl.replace(/^http/, 'ws')}/$iothub/websocket`, blobsUrl: `${storage.blobEndpoint}/${storage.container}?restype=container&comp=list` });
+    assert.deepEqual(tried, { read: 'blocked', write: 'blocked', config: 'blocked', storage: 'blocked', events: 'blocked', socket: 'blocked', blindWrite: 'opaque' });
     const faults = await (await service('/faults')).json();
     assert.equal(faults.dps.remaining, 0, 'the blind write changed nothing');
     const log = await (await service('/log')).json();
@@ -181,8 +190,10 @@ test('a page on another origin can neither read nor change anything in the emula
   }
 });
 
-test('Ctrl-C stops the main job cleanly', async () => {
+test('Ctrl-C stops the main job cleanly, and Azurite with it', async () => {
+  assert.ok((await fetch(`${storage.blobEndpoint}?comp=list`)).status, 'Azurite answers before');
   const exited = new Promise((resolve) => job.child.once('exit', (code) => resolve(code)));
   job.child.kill('SIGINT');
   assert.equal(await exited, 0);
+  await assert.rejects(fetch(`${storage.blobEndpoint}?comp=list`), 'nothing listens where Azurite was');
 });

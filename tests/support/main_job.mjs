@@ -1,5 +1,5 @@
 // Test support: `scripts/start.mjs`, what `npm start` runs after set-up and build, as a child on
-// free ports (PORT=0, EMULATOR_HTTP_PORT=0). Contract: startMainJob() → { child, ready, output(),
+// free ports (PORT=0, EMULATOR_HTTP_PORT=0, AZURITE_BLOB_PORT=0). Contract: startMainJob() → { child, ready, output(),
 // stop() }; `ready` resolves { demoUrl, config } once the demo is served: `config` is the page's
 // own /demo-config.json (the emulator's service URL and key among it), read the way the page reads it.
 import { spawn } from 'node:child_process';
@@ -9,7 +9,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 export function startMainJob({ timeoutMs = 180_000 } = {}) {
   const child = spawn(process.execPath, ['scripts/start.mjs'], {
-    cwd: root, env: { ...process.env, PORT: '0', EMULATOR_HTTP_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: root, env: { ...process.env, PORT: '0', EMULATOR_HTTP_PORT: '0', AZURITE_BLOB_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   child.stderr.on('data', (d) => { out += d; });
