@@ -5,7 +5,9 @@ import {
   type ProvisionOptions, type ProvisioningResult, type ProvisionStatus,
   type IotHubClientOptions, type SendEventOptions, type CloudMessage, type Twin,
   type AzureIotError, type AzureIotErrorCode,
+  type MessageStore, type StoredMessage, type UploadFileResult, type WritablePropertyChange, type CommandRequest,
 } from 'azure-iot-wasm';
+import { indexedDbStore } from 'azure-iot-wasm/indexeddb';
 
 // Keys stay on a server; the page gets tokens from it.
 async function tokenFromServer(resourceUri: string, expiresAt: number): Promise<string> {
@@ -60,4 +62,34 @@ export async function quickstart(idScope: string, registrationId: string, groupK
   console.log(twin.desired, version);
   await client.close();
   return version;
+}
+
+// Plug and Play, file upload and a durable store, as a page would use them.
+export async function thermostat(hubOptions: IotHubClientOptions, file: Blob): Promise<UploadFileResult> {
+  const store: MessageStore = indexedDbStore('telemetry-thermostat-1');
+  const memory = new Map<string, StoredMessage>();
+  const workerStore: MessageStore = {
+    put: (r: StoredMessage) => { memory.set(r.id, r); },
+    delete: (id: string) => { memory.delete(id); },
+    list: () => [...memory.values()],
+  };
+  void workerStore;
+  const client = await IotHubClient.connect({ ...hubOptions, modelId: 'dtmi:com:example:Thermostat;1', store, maxStoredMessages: 500 });
+  let target = 20;
+  client.onWritableProperty('targetTemperature', (value: unknown, change: WritablePropertyChange) => {
+    if (typeof value !== 'number' || value > 35) throw { status: 400, message: `refused at version ${change.version}`, value: target };
+    return (target = value);
+  }, { component: 'thermostat1' });
+  client.onCommand('thermostat1', 'getMaxMinReport', (req: CommandRequest) => ({ maxTemp: target, since: req.payload }));
+  const reported: number = await client.reportProperties({ manufacturer: 'Contoso' }, { component: 'deviceInformation' });
+  void reported;
+  const ac = new AbortController();
+  const result: UploadFileResult = await client.uploadFile(`logs/${Date.now()}.txt`, file, {
+    onProgress: ({ loaded, total }) => console.log(loaded, total ?? 'unknown'),
+    signal: ac.signal,
+    blockSize: 1024 * 1024,
+  });
+  console.log(result.url, result.etag, result.size);
+  await client.close();
+  return result;
 }
