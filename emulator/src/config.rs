@@ -32,6 +32,28 @@ pub struct ConfigFile {
     /// The storage behind the hub's file upload (`--blob-*` flags override each field).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_upload: Option<FileUploadConfig>,
+    /// The hub's shared access policies (guard/policies.rs): each replaces the default of its
+    /// name or adds one; keys left out are random per start.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shared_access_policies: Vec<PolicyConfig>,
+    /// DPS's shared access policies, likewise (`provisioningserviceowner` by default).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dps_shared_access_policies: Vec<PolicyConfig>,
+}
+
+/// A shared access policy as Azure lists it (`SharedAccessSignatureAuthorizationRule`):
+/// `{"keyName":"service","primaryKey":"…","secondaryKey":"…","rights":"ServiceConnect"}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyConfig {
+    pub key_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secondary_key: Option<String>,
+    /// Comma-separated rights; optional for the default policies' names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rights: Option<String>,
 }
 
 /// Where file uploads go (docs/file-upload.md): an Azure Storage blob endpoint, Azurite locally.
@@ -228,6 +250,8 @@ pub fn default_file() -> ConfigFile {
         service_key: None,
         retention: None,
         file_upload: None,
+        shared_access_policies: vec![],
+        dps_shared_access_policies: vec![],
     })
 }
 

@@ -11,6 +11,7 @@ pub mod guard;
 pub mod http;
 pub mod hub;
 pub mod hub_rest;
+pub mod hub_service;
 pub mod listen;
 pub mod mqtt;
 pub mod sas;
@@ -19,7 +20,7 @@ pub mod state;
 pub mod tls;
 
 use config::Config;
-use guard::{hosts::Hosts, origins::Origins, service_key::ServiceKey, Guard};
+use guard::{hosts::Hosts, origins::Origins, policies::{self, Policies}, service_key::ServiceKey, Guard};
 use state::State;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -38,6 +39,10 @@ pub struct Emulator {
     pub id_scope: String,
     /// What `/service/*` requires (guard/service_key.rs); printed at start for the developer.
     pub service_key: String,
+    /// `HostName={hub};SharedAccessKeyName=iothubowner;SharedAccessKey=…` for the service SDKs.
+    pub service_connection_string: String,
+    /// `HostName={dps host};SharedAccessKeyName=provisioningserviceowner;SharedAccessKey=…`.
+    pub dps_connection_string: String,
     pub state: Arc<State>,
     tasks: Vec<JoinHandle<()>>,
     /// The CA file is ours to delete when it went to the temp directory.
@@ -68,10 +73,14 @@ impl Emulator {
         let files = hub::files::Files::new(hub::files::Storage::from_config(&file_upload)?, hub::blob_props::client_tls(&tls.ca_der));
 
         let origins = Origins::parse(&cfg.cors_origins)?;
-        let service_key = match cfg.service_key.as_ref().or(cfg.file.service_key.as_ref()) {
+        // The flag, then the file's serviceKey, then the file's own iothubowner key.
+        let owner_in_file = cfg.file.shared_access_policies.iter().find(|p| p.key_name.eq_ignore_ascii_case(policies::OWNER)).and_then(|p| p.primary_key.as_ref());
+        let service_key = match cfg.service_key.as_ref().or(cfg.file.service_key.as_ref()).or(owner_in_file) {
             Some(k) => ServiceKey::given(k)?,
             None => ServiceKey::generate()?,
         };
+        let hub_policies = Policies::hub(&cfg.file.shared_access_policies, service_key.as_str())?;
+        let dps_policies = Policies::dps(&cfg.file.dps_shared_access_policies)?;
         let http_l = bind(cfg.host, cfg.http_port, "HTTP").await?;
         let https_l = bind(cfg.host, cfg.https_port, "HTTPS").await?;
         let mqtts_l = bind(cfg.host, cfg.mqtts_port, "MQTT/TLS").await?;
@@ -79,7 +88,7 @@ impl Emulator {
         let (http_port, https_port, mqtts_port) = (port(&http_l), port(&https_l), port(&mqtts_l));
         // The Host check needs the bound ports, so the state is made once they are known.
         let hosts = Hosts::new(cfg.host, &cfg.hub_hostname, &[http_port, https_port]);
-        let state = Arc::new(State::new(&cfg, Guard { hosts, origins, service_key }, files));
+        let state = Arc::new(State::new(&cfg, Guard { hosts, origins, service_key, hub_policies, dps_policies }, files));
         let app = http::router(state.clone());
 
         let acceptor = tokio_rustls::TlsAcceptor::from(tls.server_config.clone());
@@ -98,6 +107,8 @@ impl Emulator {
             hub_hostname: cfg.hub_hostname.clone(),
             id_scope: cfg.file.id_scope.clone(),
             service_key: state.guard.service_key.as_str().to_string(),
+            service_connection_string: state.guard.hub_policies.connection_string(&cfg.hub_hostname, policies::OWNER).unwrap_or_default(),
+            dps_connection_string: state.guard.dps_policies.connection_string(&cfg.hub_hostname, policies::DPS_OWNER).unwrap_or_default(),
             state,
             tasks,
             remove_ca: cfg.ca_out.is_none(),
@@ -114,6 +125,9 @@ impl Emulator {
             "httpPort": self.http_port, "httpsPort": self.https_port, "mqttsPort": self.mqtts_port,
             "caPath": self.ca_path.to_string_lossy(), "hubHostname": self.hub_hostname,
             "idScope": self.id_scope, "host": self.host.to_string(), "serviceKey": self.service_key,
+            "serviceConnectionString": self.service_connection_string, "dpsServiceConnectionString": self.dps_connection_string,
+            "sharedAccessPolicies": self.state.guard.hub_policies.describe(),
+            "dpsSharedAccessPolicies": self.state.guard.dps_policies.describe(),
             "corsOrigins": self.state.guard.origins.describe(),
             "fileUpload": self.state.files.storage.as_ref().map(|s| s.describe()),
         });

@@ -116,8 +116,7 @@ async fn put_device(AxState(s): AxState<St>, Path(id): Path<String>, b: Bytes) -
 }
 
 async fn delete_device(AxState(s): AxState<St>, Path(id): Path<String>) -> Response {
-    cloud::drop_connection(&s, &id, None);
-    match s.hub.devices.remove(&id) {
+    match s.hub.remove_device(&id) {
         Some(_) => ok(json!({})),
         None => err(CloudError(404, 404001, format!("device '{id}' not found"))),
     }
@@ -138,7 +137,7 @@ async fn invoke(s: St, id: String, m: Option<String>, b: Bytes) -> Response {
         Ok(r) => r,
         Err(r) => return r,
     };
-    match cloud::invoke_method(&s, &id, m.as_deref(), &r.method_name, &r.payload, r.response_timeout_in_seconds.unwrap_or(30)).await {
+    match cloud::invoke_method(&s, &id, m.as_deref(), &r.method_name, &r.payload, r.response_timeout_in_seconds.unwrap_or(30), 0).await {
         Ok(v) => ok(v),
         Err(e) => err(e),
     }

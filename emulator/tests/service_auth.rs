@@ -11,6 +11,10 @@ fn service_sas(emu: &iot_emulator::Emulator, key: &str, se: u64, skn: Option<&st
     token(&emu.hub_hostname, key, se, skn)
 }
 
+fn policy_key(emu: &iot_emulator::Emulator, name: &str) -> String {
+    emu.state.guard.hub_policies.get(name).unwrap().primary_key().to_string()
+}
+
 fn assert_unauthorized(st: u16, v: &serde_json::Value) {
     assert_eq!(st, 401, "{v}");
     assert_eq!(v["errorCode"], 401002);
@@ -54,10 +58,10 @@ async fn writes_faults_and_methods_need_the_key_too() {
 }
 
 #[tokio::test]
-async fn a_service_sas_token_for_iothubowner_on_the_hub_host_answers_200() {
+async fn a_service_sas_token_of_iothubowner_or_service_on_the_hub_host_answers_200() {
     let emu = start().await;
-    let key = emu.service_key.clone();
     for skn in ["iothubowner", "service"] {
+        let key = policy_key(&emu, skn);
         let t = service_sas(&emu, &key, now() + 600, Some(skn));
         let (st, _, _) = http(&emu, "GET", "/service/devices", &[("authorization", &t)], "").await;
         assert_eq!(st, 200, "{skn}");
@@ -71,9 +75,11 @@ async fn expired_misaddressed_unnamed_or_wrongly_signed_sas_tokens_are_refused()
     let cases = [
         (service_sas(&emu, &key, now() - 1, Some("iothubowner")), "expired"),
         (token("other-hub.example", &key, now() + 600, Some("iothubowner")), "does not grant"),
-        (token(&format!("{}/devices/{DEV}", emu.hub_hostname), DEV_KEY, now() + 600, None), "does not grant"),
+        (token(&format!("{}/devices/{DEV}", emu.hub_hostname), DEV_KEY, now() + 600, None), "missing skn"),
         (service_sas(&emu, &key, now() + 600, None), "missing skn"),
-        (service_sas(&emu, &key, now() + 600, Some("registryRead")), "not accepted"),
+        (service_sas(&emu, &policy_key(&emu, "registryRead"), now() + 600, Some("registryRead")), "does not grant ServiceConnect"),
+        (service_sas(&emu, &key, now() + 600, Some("service")), "signature"),
+        (service_sas(&emu, &key, now() + 600, Some("nobody")), "not a shared access policy"),
         (service_sas(&emu, DEV_KEY, now() + 600, Some("iothubowner")), "signature"),
     ];
     for (t, why) in cases {
@@ -135,4 +141,7 @@ async fn each_start_makes_a_new_random_key_and_the_ready_line_carries_it() {
     assert_ne!(a.service_key, b.service_key);
     let line: serde_json::Value = serde_json::from_str(a.ready_line().strip_prefix("EMULATOR_READY ").unwrap()).unwrap();
     assert_eq!(line["serviceKey"], a.service_key.as_str());
+    let owner = format!("HostName={};SharedAccessKeyName=iothubowner;SharedAccessKey={}", a.hub_hostname, a.service_key);
+    assert_eq!(line["serviceConnectionString"], owner.as_str(), "iothubowner's key is the service key");
+    assert!(line["dpsServiceConnectionString"].as_str().unwrap().contains(";SharedAccessKeyName=provisioningserviceowner;SharedAccessKey="));
 }

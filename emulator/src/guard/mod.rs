@@ -1,16 +1,19 @@
 //! Who may reach the emulator's cloud side: the `Host` check against DNS rebinding (hosts.rs),
 //! the path check against `..` and encoded slashes in ids (paths.rs),
 //! CORS for named origins only (origins.rs), the `Origin` check on WebSocket upgrades, and the
-//! service key that `/service/*` requires (service_key.rs). Device-facing DPS and hub endpoints
-//! keep their own device credentials (sas.rs); this only decides which pages and names get in.
+//! service key that `/service/*` requires (service_key.rs), and the shared access policies of the
+//! hub's and DPS's service REST APIs (policies.rs). Device-facing DPS and hub endpoints keep their
+//! own device credentials (sas.rs); this only decides which pages, names and back ends get in.
 
 pub mod hosts;
 pub mod origins;
 pub mod paths;
+pub mod policies;
 pub mod service_key;
 
 use hosts::Hosts;
 use origins::Origins;
+use policies::Policies;
 use service_key::ServiceKey;
 
 #[derive(Debug, Clone)]
@@ -18,6 +21,9 @@ pub struct Guard {
     pub hosts: Hosts,
     pub origins: Origins,
     pub service_key: ServiceKey,
+    /// The hub's policies; `iothubowner`'s primary key is `service_key`.
+    pub hub_policies: Policies,
+    pub dps_policies: Policies,
 }
 
 impl Guard {

@@ -1,24 +1,22 @@
-//! The service key that every `/service/*` request must carry: the emulator's stand-in for an
-//! IoT Hub shared access policy key. Random per start unless the config or `--service-key`
-//! fixes it. Accepted as `Authorization: SharedAccessSignature sr={hub}&sig=…&se=…&skn={policy}`
-//! (how IoT Hub's own service API is called, signed with sas.rs's rules, protocol.md §2.1–2.3)
-//! or as `Authorization: Bearer {key}`. Only the event stream also takes it in the query.
+//! The credential every `/service/*` request must carry. The service key is the primary key of
+//! the hub's `iothubowner` policy (policies.rs), random per start unless the config or
+//! `--service-key` fixes it. Accepted as `Authorization: Bearer {key}`, or the way IoT Hub's own
+//! service API is called: `SharedAccessSignature sr={hub}&sig=…&se=…&skn={policy}` signed with a
+//! key of any hub policy that grants ServiceConnect (`iothubowner`, `service`; sas.rs's rules,
+//! protocol.md §2.1–2.3). Only the event stream also takes the key in the query.
 
+use super::policies::{self, Policies, Right};
 use crate::dps::error_body;
 use crate::http::json_response;
-use crate::{clock, sas, state::State};
+use crate::{clock, state::State};
 use axum::{
     extract::{Request, State as AxState},
     http::header,
     middleware::Next,
     response::Response,
 };
-use base64::{engine::general_purpose::STANDARD, Engine};
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
-
-/// Hub policy names whose key this is; every one grants the whole service API here.
-pub const POLICIES: [&str; 2] = ["iothubowner", "service"];
 
 /// The route that cannot send headers (see `require`).
 const EVENTS_PATH: &str = "/service/events";
@@ -39,17 +37,12 @@ impl std::fmt::Debug for ServiceKey {
 impl ServiceKey {
     /// 32 random bytes, base64 (the size of an IoT Hub policy key).
     pub fn generate() -> Result<ServiceKey, String> {
-        let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes).map_err(|e| format!("cannot make a service key: {e}"))?;
-        Ok(ServiceKey(STANDARD.encode(bytes)))
+        policies::random_key().map(ServiceKey)
     }
 
     /// A configured key: base64 of at least 16 bytes, since it also signs SAS tokens.
     pub fn given(key: &str) -> Result<ServiceKey, String> {
-        match STANDARD.decode(key.trim()) {
-            Ok(b) if b.len() >= 16 => Ok(ServiceKey(key.trim().to_string())),
-            _ => Err("the service key must be base64 of at least 16 bytes".into()),
-        }
+        policies::checked_key(key, "the service key").map(ServiceKey)
     }
 
     pub fn as_str(&self) -> &str {
@@ -60,17 +53,14 @@ impl ServiceKey {
         bool::from(self.0.as_bytes().ct_eq(candidate.as_bytes()))
     }
 
-    /// Checks an `Authorization` value; the reason on refusal never quotes the credential.
-    pub fn check(&self, authorization: &str, hub_hostname: &str, now: u64) -> Result<(), String> {
+    /// Checks an `Authorization` value against the key and the hub's policies; the reason on
+    /// refusal never quotes the credential.
+    pub fn check(&self, authorization: &str, policies: &Policies, hub_hostname: &str, now: u64) -> Result<(), String> {
         // The scheme name is case-insensitive (RFC 9110 §11.1).
         if let Some(bearer) = authorization.get(..7).filter(|s| s.eq_ignore_ascii_case("bearer ")).map(|_| &authorization[7..]) {
             return if self.is(bearer.trim()) { Ok(()) } else { Err("bearer token is not the service key".into()) };
         }
-        if authorization.is_empty() {
-            return Err("no Authorization header".into());
-        }
-        let token = sas::parse(authorization).map_err(|e| e.to_string())?;
-        sas::verify_service(&token, hub_hostname, &POLICIES, &self.0, now).map_err(|e| e.to_string())
+        policies.authorize(authorization, hub_hostname, Right::ServiceConnect, now).map(|_| ()).map_err(|e| e.to_string())
     }
 }
 
@@ -84,7 +74,7 @@ fn query_token(query: Option<&str>) -> Option<String> {
 pub async fn require(AxState(state): AxState<Arc<State>>, req: Request, next: Next) -> Response {
     let key = &state.guard.service_key;
     let auth = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let mut verdict = key.check(auth, &state.hub_hostname, clock::now_unix_secs());
+    let mut verdict = key.check(auth, &state.guard.hub_policies, &state.hub_hostname, clock::now_unix_secs());
     // A browser's EventSource cannot send headers, so the SSE route alone also accepts the key
     // as a query parameter. It still needs CORS for a cross-origin page to read it, and the
     // stream only reads.
@@ -97,7 +87,7 @@ pub async fn require(AxState(state): AxState<Arc<State>>, req: Request, next: Ne
         Ok(()) => next.run(req).await,
         Err(why) => {
             state.log(UNAUTHORIZED, "service", &format!("service API request refused (401): {why}"));
-            let msg = "Unauthorized: the service API needs the emulator's service key (Authorization: Bearer <key>, or a SharedAccessSignature with skn=iothubowner).";
+            let msg = "Unauthorized: the service API needs the emulator's service key (Authorization: Bearer <key>), or a SharedAccessSignature of a policy with ServiceConnect (skn=iothubowner or service).";
             json_response(401, &error_body(UNAUTHORIZED, msg), &[("www-authenticate", "Bearer realm=\"iot-emulator\"".into())])
         }
     }
@@ -106,6 +96,7 @@ pub async fn require(AxState(state): AxState<Arc<State>>, req: Request, next: Ne
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::{engine::general_purpose::STANDARD, Engine};
 
     #[test]
     fn generated_keys_are_32_random_bytes() {
@@ -124,9 +115,10 @@ mod tests {
     #[test]
     fn the_bearer_form_matches_the_key_exactly() {
         let k = ServiceKey::given(&STANDARD.encode([7u8; 32])).unwrap();
-        assert_eq!(k.check(&format!("Bearer {}", k.as_str()), "localhost", 1), Ok(()));
-        assert!(k.check("Bearer AAAA", "localhost", 1).is_err());
-        assert!(k.check("", "localhost", 1).is_err());
+        let p = Policies::hub(&[], k.as_str()).unwrap();
+        assert_eq!(k.check(&format!("Bearer {}", k.as_str()), &p, "localhost", 1), Ok(()));
+        assert!(k.check("Bearer AAAA", &p, "localhost", 1).is_err());
+        assert!(k.check("", &p, "localhost", 1).is_err());
         assert!(!format!("{k:?}").contains(k.as_str()));
     }
 

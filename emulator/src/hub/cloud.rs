@@ -54,13 +54,19 @@ pub fn patch_desired(state: &State, device: &str, module: Option<&str>, patch: &
         let (v, body) = e.twin.patch_desired(patch).map_err(|err| CloudError(400, 400004, err.0))?;
         (v, body, e.twin.service_view(), e.conn.clone())
     };
+    notify_desired(state, &key, conn, version, body, patch);
+    Ok(view)
+}
+
+/// Tells a device subscribed to desired changes the patch `body` (with `$version`, §5.6), and the
+/// event stream the change. Called after the identity's lock is released.
+pub fn notify_desired(state: &State, key: &str, conn: Option<super::ConnHandle>, version: u64, body: Value, patch: &Value) {
     if let Some(c) = conn {
         if c.subs.load(Ordering::Relaxed) & SUB_DESIRED != 0 {
             let _ = c.tx.send(ConnCmd::Desired { version, body: serde_json::to_vec(&body).unwrap_or_default() });
         }
     }
     state.emit("twin", json!({"identity": key, "section": "desired", "version": version, "patch": patch}));
-    Ok(view)
 }
 
 pub fn twin(state: &State, device: &str, module: Option<&str>) -> Option<Value> {
@@ -79,9 +85,17 @@ pub fn twin(state: &State, device: &str, module: Option<&str>) -> Option<Value> 
 }
 
 /// Direct method: `{methodName, payload, responseTimeoutInSeconds}` → `{status, payload}` (§5.7).
-pub async fn invoke_method(state: &State, device: &str, module: Option<&str>, name: &str, payload: &Value, timeout_s: u64) -> Result<Value, CloudError> {
+/// An identity that is not connected and subscribed to methods gets `connect_timeout_s` (IoT
+/// Hub's `connectTimeoutInSeconds`, at most 300) to become so before the 404103.
+pub async fn invoke_method(state: &State, device: &str, module: Option<&str>, name: &str, payload: &Value, timeout_s: u64, connect_timeout_s: u64) -> Result<Value, CloudError> {
     let key = identity_key(device, module);
-    let conn = state.hub.connection(&key).filter(|c| c.subs.load(Ordering::Relaxed) & SUB_METHODS != 0);
+    let online = || state.hub.connection(&key).filter(|c| c.subs.load(Ordering::Relaxed) & SUB_METHODS != 0);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(connect_timeout_s.min(300));
+    let mut conn = online();
+    while conn.is_none() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        conn = online();
+    }
     let Some(conn) = conn else {
         return Err(CloudError(404, 404103, format!("DeviceNotOnline: '{key}' is not connected and subscribed to methods")));
     };

@@ -8,9 +8,12 @@
 pub mod blob_props;
 pub mod cloud;
 pub mod files;
+pub mod query;
+pub mod registry;
 pub mod telemetry;
 pub mod topics;
 pub mod twin;
+pub mod twin_service;
 
 use crate::config::{DeviceIdentity, ModuleIdentity};
 use dashmap::DashMap;
@@ -89,6 +92,8 @@ pub struct Hub {
     pub identities: DashMap<String, IdentityState>,
     pub telemetry: telemetry::Store,
     pub methods: DashMap<String, PendingMethod>,
+    /// Generation id and ETag counter per identity key, for the service REST API (registry.rs).
+    pub meta: DashMap<String, registry::Meta>,
     next_id: AtomicU64,
 }
 
@@ -107,6 +112,7 @@ impl Hub {
             identities: DashMap::new(),
             telemetry: telemetry::Store::new(retention),
             methods: DashMap::new(),
+            meta: DashMap::new(),
             next_id: AtomicU64::new(1),
         };
         for d in devices {
@@ -120,12 +126,14 @@ impl Hub {
     }
 
     /// Adds or replaces a registry entry; an initial desired twin applies to new identities only.
+    /// Every identity it names gets a new ETag (registry.rs).
     pub fn upsert_device(&self, d: DeviceIdentity, initial_desired: Option<&Value>) {
         let id = d.device_id.clone();
         let mut keys = vec![id.clone()];
         keys.extend(d.modules.iter().map(|m| identity_key(&id, Some(&m.module_id))));
         self.devices.insert(id, d);
         for k in keys {
+            self.touch(&k);
             self.identities.entry(k).or_insert_with(|| {
                 let mut twin = twin::Twin::new();
                 if let Some(p) = initial_desired {

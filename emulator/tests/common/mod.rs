@@ -267,3 +267,21 @@ pub async fn http_head(emu: &Emulator, path: &str, headers: &[(&str, &str)]) -> 
     let text = String::from_utf8_lossy(&buf).to_string();
     parse_head(text.split("\r\n\r\n").next().unwrap_or(""))
 }
+
+/// A service SAS token of the hub policy `name` (sr = the hub host name), signed with its key:
+/// what `azure-iothub` sends from a connection string.
+pub fn policy_sas(emu: &Emulator, name: &str) -> String {
+    let key = emu.state.guard.hub_policies.get(name).expect("policy exists").primary_key().to_string();
+    token(&emu.hub_hostname, &key, now() + 600, Some(name))
+}
+
+/// A DPS service SAS token of `provisioningserviceowner` (sr = the DPS host, the hub's here).
+pub fn dps_sas(emu: &Emulator) -> String {
+    let key = emu.state.guard.dps_policies.get("provisioningserviceowner").expect("policy exists").primary_key().to_string();
+    token(&emu.hub_hostname, &key, now() + 600, Some("provisioningserviceowner"))
+}
+
+/// The header value of `name` in a response's (lowercased) headers.
+pub fn header<'a>(hs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    hs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
