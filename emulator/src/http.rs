@@ -1,4 +1,5 @@
-//! HTTP front end (plain and TLS share one axum router): DPS REST (protocol.md §1),
+//! HTTP front end (plain and TLS share one axum router): DPS REST (protocol.md §1), DPS's service
+//! REST API (dps_service.rs),
 //! MQTT over WebSocket at `/$iothub/websocket` (subprotocol `mqtt`, §4.2), the hub's device REST
 //! routes for file upload (hub_rest.rs), IoT Hub's service REST API (hub_service/), the emulator's own service API
 //! under `/service/` behind its key, all behind the Host check and CORS for named origins (guard/).
@@ -6,7 +7,7 @@
 use crate::dps::{self, DpsParams, DpsReply};
 use crate::guard::{hosts, origins, paths, service_key};
 use crate::mqtt::{self, wire::WsWire};
-use crate::{clock, hub_rest, hub_service, service, state::State};
+use crate::{clock, dps_service, hub_rest, hub_service, service, state::State};
 use axum::{
     body::Bytes,
     extract::{ws::WebSocketUpgrade, Path, RawQuery, State as AxState},
@@ -37,6 +38,7 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/{scope}/registrations/{reg}", post(dps_status))
         .merge(hub_rest::routes())
         .merge(hub_service::routes())
+        .merge(dps_service::routes())
         .merge(service::routes().route_layer(middleware::from_fn_with_state(state.clone(), service_key::require)))
         .fallback(any(not_found))
         // The last layer runs first: a foreign Host is refused before CORS or any route; a path

@@ -7,6 +7,7 @@ pub mod blob_sas;
 pub mod clock;
 pub mod config;
 pub mod dps;
+pub mod dps_service;
 pub mod guard;
 pub mod http;
 pub mod hub;

@@ -1,6 +1,6 @@
 //! Local DPS + IoT Hub emulator: the command-line entry point. Parses flags into a `Config`,
-//! starts the listeners, prints endpoints, identities, keys and the service key, then the
-//! `EMULATOR_READY` line.
+//! starts the listeners, prints endpoints, identities, keys, the service key and the service
+//! connection strings, then the `EMULATOR_READY` line.
 
 use clap::Parser;
 use iot_emulator::config::{self, Config, FileUploadConfig, PubackMode};
@@ -165,6 +165,13 @@ fn main() {
         println!("  Service key        {}", emu.service_key);
         println!("                     send it as 'Authorization: Bearer <key>', or as a SharedAccessSignature with");
         println!("                     skn=iothubowner, sr={}; the event stream also takes ?access_token=<key>", emu.hub_hostname);
+        println!("  Hub service API    https://{}:{}/devices, /twins, /twins/{{id}}/methods  (what azure-iothub calls)", emu.hub_hostname, emu.https_port);
+        println!("  Service connection string (azure-iothub, azure-iot-hub):");
+        println!("                     {}", emu.service_connection_string);
+        println!("  DPS service connection string (azure-iot-provisioning-service):");
+        println!("                     {}", emu.dps_connection_string);
+        let names: Vec<String> = emu.state.guard.hub_policies.describe().iter().map(|p| format!("{} ({})", p["keyName"].as_str().unwrap_or(""), p["rights"].as_str().unwrap_or(""))).collect();
+        println!("  Hub policies       {}; every key is in the ready line's sharedAccessPolicies", names.join(", "));
         let origins = emu.state.guard.origins.describe();
         println!("  CORS origins       {}", if origins.is_empty() { "none (no page on another origin gets in)".into() } else { origins.join(", ") });
         println!("  CA certificate     {}", emu.ca_path.display());

@@ -4,7 +4,32 @@
 
 use crate::config::{Enrollment, EnrollmentGroup};
 use crate::sas::{self, SasError};
-use std::sync::RwLock;
+use crate::clock;
+use std::collections::HashMap;
+use std::sync::{Mutex, RwLock};
+
+/// What DPS's service API versions per record: an ETag counter and the record's times.
+#[derive(Debug, Clone)]
+pub struct RecordMeta {
+    pub etag: u64,
+    pub created: String,
+    pub updated: String,
+}
+
+impl RecordMeta {
+    /// DPS's ETags are quoted opaque strings (`"\"…\""` in JSON).
+    pub fn etag_text(&self) -> String {
+        format!("\"{:08x}-0000-0000-0000-000000000000\"", self.etag)
+    }
+}
+
+fn enrollment_key(reg_id: &str) -> String {
+    format!("e:{}", reg_id.to_ascii_lowercase())
+}
+
+fn group_key(id: &str) -> String {
+    format!("g:{id}")
+}
 
 /// Who a verified registration belongs to, with the device keys the hub will accept.
 #[derive(Debug, Clone)]
@@ -39,11 +64,41 @@ impl std::fmt::Display for AuthError {
 pub struct Enrollments {
     individual: RwLock<Vec<Enrollment>>,
     groups: RwLock<Vec<EnrollmentGroup>>,
+    /// By `e:{lower-case registration id}` and `g:{group id}`; every write bumps its record's.
+    meta: Mutex<HashMap<String, RecordMeta>>,
 }
 
 impl Enrollments {
     pub fn new(individual: Vec<Enrollment>, groups: Vec<EnrollmentGroup>) -> Self {
-        Enrollments { individual: RwLock::new(individual), groups: RwLock::new(groups) }
+        let e = Enrollments { individual: RwLock::new(Vec::new()), groups: RwLock::new(Vec::new()), meta: Mutex::default() };
+        for x in individual {
+            e.put(x);
+        }
+        for g in groups {
+            e.put_group(g);
+        }
+        e
+    }
+
+    fn touch(&self, key: String) {
+        let now = clock::now_iso();
+        let mut m = self.meta.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        m.entry(key).and_modify(|r| {
+            r.etag += 1;
+            r.updated = now.clone();
+        }).or_insert(RecordMeta { etag: 1, created: now.clone(), updated: now });
+    }
+
+    fn forget(&self, key: &str) {
+        self.meta.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(key);
+    }
+
+    pub fn meta(&self, reg_id: &str) -> Option<RecordMeta> {
+        self.meta.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&enrollment_key(reg_id)).cloned()
+    }
+
+    pub fn group_meta(&self, id: &str) -> Option<RecordMeta> {
+        self.meta.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&group_key(id)).cloned()
     }
 
     pub fn list(&self) -> Vec<Enrollment> {
@@ -63,6 +118,7 @@ impl Enrollments {
     }
 
     pub fn put(&self, e: Enrollment) {
+        self.touch(enrollment_key(&e.registration_id));
         if let Ok(mut v) = self.individual.write() {
             v.retain(|x| !x.registration_id.eq_ignore_ascii_case(&e.registration_id));
             v.push(e);
@@ -70,6 +126,7 @@ impl Enrollments {
     }
 
     pub fn put_group(&self, g: EnrollmentGroup) {
+        self.touch(group_key(&g.enrollment_group_id));
         if let Ok(mut v) = self.groups.write() {
             v.retain(|x| x.enrollment_group_id != g.enrollment_group_id);
             v.push(g);
@@ -77,6 +134,7 @@ impl Enrollments {
     }
 
     pub fn delete(&self, reg_id: &str) -> bool {
+        self.forget(&enrollment_key(reg_id));
         self.individual.write().map(|mut v| {
             let n = v.len();
             v.retain(|x| !x.registration_id.eq_ignore_ascii_case(reg_id));
@@ -85,6 +143,7 @@ impl Enrollments {
     }
 
     pub fn delete_group(&self, id: &str) -> bool {
+        self.forget(&group_key(id));
         self.groups.write().map(|mut v| {
             let n = v.len();
             v.retain(|x| x.enrollment_group_id != id);

@@ -3,6 +3,7 @@
 //! answered at once; error documents with errorCode/trackingId/message/timestampUtc (§1.6).
 
 pub mod enrollments;
+pub mod records;
 
 use crate::clock;
 use dashmap::DashMap;
@@ -174,6 +175,15 @@ impl Dps {
 
     pub fn registrations(&self) -> Vec<Value> {
         self.registrations.iter().map(|e| e.value().clone()).collect()
+    }
+
+    /// The final registration state of one registration id (DPS's service API reads it).
+    pub fn registration(&self, reg_id: &str) -> Option<Value> {
+        self.registrations.get(&reg_id.to_ascii_lowercase()).map(|s| s.clone())
+    }
+
+    pub fn remove_registration(&self, reg_id: &str) -> bool {
+        self.registrations.remove(&reg_id.to_ascii_lowercase()).is_some()
     }
 }
 
