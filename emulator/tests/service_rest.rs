@@ -138,6 +138,8 @@ async fn a_device_written_through_either_api_is_the_one_record_the_other_and_the
     drop(c);
     let (_, _, listed) = call(&emu, "GET", "/devices?top=1000", &auth, None, "").await;
     assert!(listed.as_array().unwrap().iter().any(|d| d["deviceId"] == "both-apis"));
+    let (st, _, slashed) = call(&emu, "GET", "/devices/", &auth, None, "").await;
+    assert_eq!((st, slashed), (200, listed), "azure-iothub lists at /devices/");
     let (st, _, _) = http(&emu, "DELETE", "/service/devices/both-apis", &[("authorization", &service_auth(&emu))], "").await;
     assert_eq!(st, 200);
     let (st, hs, v) = call(&emu, "GET", "/devices/both-apis", &auth, None, "").await;

@@ -1,4 +1,4 @@
-//! The identity registry routes: `GET /devices[?top=N]`, `GET/PUT/DELETE /devices/{id}`,
+//! The identity registry routes: `GET /devices[/][?top=N]`, `GET/PUT/DELETE /devices/{id}`,
 //! `GET /devices/{id}/modules`, `GET/PUT/DELETE /devices/{id}/modules/{mid}` (RegistryRead to
 //! read, RegistryWrite to write) and `DELETE /devices/{id}/commands` (ServiceConnect: purge the
 //! C2D queue). The If-Match rules and JSON shapes are hub/registry.rs's.
@@ -20,6 +20,8 @@ use serde_json::Value;
 pub fn routes() -> Router<St> {
     Router::new()
         .route("/devices", get(list))
+        // azure-iothub's Registry.list asks for `/devices/` (its devicePath of an empty id).
+        .route("/devices/", get(list))
         .route("/devices/{id}", get(get_device).put(put_device).delete(delete_device))
         .route("/devices/{id}/modules", get(list_modules))
         .route("/devices/{id}/modules/{mid}", get(get_module).put(put_module).delete(delete_module))
