@@ -64,7 +64,9 @@ async fn a_twin_patch_needs_the_current_etag_and_reaches_the_connected_device() 
     let (_, body) = next_publish(&mut c).await;
     assert_eq!(body, json!({"interval": null, "mode": "eco", "$version": 3}));
 
-    let (st, hs, _) = call(&emu, "PATCH", &format!("/twins/{DEV}"), Some("*"), r#"{"properties":{"reported":{"fw":"2"}}}"#).await;
+    let (st, _, v) = call(&emu, "PATCH", &format!("/twins/{DEV}"), Some("*"), r#"{"properties":{"reported":{"fw":"2"}}}"#).await;
+    assert_eq!((st, v["properties"]["reported"].clone()), (200, json!({"$version": 1})), "reported is the device's to write: ignored");
+    let (st, hs, _) = call(&emu, "PATCH", &format!("/twins/{DEV}"), Some("*"), r#"{"properties":{"desired":[1]}}"#).await;
     assert_eq!((st, header(&hs, "iothub-errorcode")), (400, Some("ArgumentInvalid")));
     let (st, hs, _) = call(&emu, "GET", "/twins/nobody", None, "").await;
     assert_eq!((st, header(&hs, "iothub-errorcode")), (404, Some("DeviceNotFound")));

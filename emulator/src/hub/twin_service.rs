@@ -55,7 +55,9 @@ pub fn get(state: &State, device: &str, module: Option<&str>) -> Result<Value, S
     Ok(document(state, device, module, &e))
 }
 
-/// What a twin write carries: `tags` and `properties.desired`; anything else is read-only.
+/// What a twin write carries: `tags` and `properties.desired`. The rest (`properties.reported`,
+/// `etag`, `status`, …) is read-only and ignored, so that a twin read back and sent whole, as the
+/// Python SDK's `replace_twin` samples do, is accepted.
 struct Write {
     tags: Option<Value>,
     desired: Option<Value>,
@@ -71,9 +73,6 @@ fn parse_write(body: &[u8]) -> Result<Write, ServiceError> {
     let props = o.get("properties").filter(|p| !p.is_null());
     if props.is_some_and(|p| !p.is_object()) {
         return Err(ServiceError::invalid("properties must be a JSON object"));
-    }
-    if props.and_then(|p| p.get("reported")).is_some_and(|r| !r.is_null() && r.as_object().is_none_or(|m| m.keys().any(|k| !k.starts_with('$')))) {
-        return Err(ServiceError::invalid("reported properties are written by the device only"));
     }
     let desired = props.and_then(|p| p.get("desired")).filter(|d| !d.is_null()).cloned();
     if desired.as_ref().is_some_and(|d| !d.is_object()) {
