@@ -1,6 +1,8 @@
 // Starts the iot-emulator binary (building it if missing) and waits for its
 // `EMULATOR_READY {json}` line; used by the tests, the main job, the CLI and the benchmarks. Contract: startEmulator({ args }) → { httpPort, httpsPort,
-// mqttsPort, caPath, hubHostname, httpUrl, serviceUrl, serviceKey, service(path, init), idScope, host, stop() }.
+// mqttsPort, caPath, hubHostname, httpUrl, serviceUrl, serviceKey, service(path, init), idScope, host, stop(),
+// serviceConnectionString, dpsServiceConnectionString, sharedAccessPolicies, dpsSharedAccessPolicies } (the
+// connection strings are what the official service SDKs take).
 // `service` is fetch on the service API with the emulator's key, which every `/service/*` call needs.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
