@@ -29,16 +29,16 @@ type St = Arc<State>;
 pub fn routes() -> Router<St> {
     let mut r = Router::new()
         .route("/enrollments/query", post(query_enrollments))
-        .route("/enrollments/{id}", put(put_enrollment).get(get_enrollment).delete(delete_enrollment))
-        .route("/enrollments/{id}/attestationmechanism", post(enrollment_attestation))
+        .route("/enrollments/{id}", put(put_record::<E>).get(get_record::<E>).delete(delete_record::<E>))
+        .route("/enrollments/{id}/attestationmechanism", post(attestation::<E>))
         .route("/registrations/{id}", get(get_registration).delete(delete_registration))
         .route("/registrations/{id}/query", post(query_registrations));
     // The SDK writes `/enrollmentGroups/` for records and `/enrollmentgroups/` for attestation.
     for prefix in ["/enrollmentGroups", "/enrollmentgroups"] {
         r = r
             .route(&format!("{prefix}/query"), post(query_groups))
-            .route(&format!("{prefix}/{{id}}"), put(put_group).get(get_group).delete(delete_group))
-            .route(&format!("{prefix}/{{id}}/attestationmechanism"), post(group_attestation));
+            .route(&format!("{prefix}/{{id}}"), put(put_record::<G>).get(get_record::<G>).delete(delete_record::<G>))
+            .route(&format!("{prefix}/{{id}}/attestationmechanism"), post(attestation::<G>));
     }
     r
 }
@@ -63,131 +63,131 @@ fn if_match(h: &HeaderMap) -> IfMatch {
     IfMatch::parse(h.get(header::IF_MATCH).and_then(|v| v.to_str().ok()))
 }
 
-fn precondition(m: &IfMatch, current: Option<String>, what: &str) -> Result<(), DpsError> {
-    m.check(current.as_deref(), what).map_err(|e| DpsError(412, 412001, e.2))
+fn precondition(m: &IfMatch, current: Option<String>, id: &str) -> Result<(), DpsError> {
+    m.check(current.as_deref(), &format!("record '{id}'")).map_err(|e| DpsError(412, 412001, e.2))
 }
 
 fn ok(v: Value) -> Response {
     json_response(200, &v, &[])
 }
 
-fn not_found_enrollment(id: &str) -> DpsError {
-    DpsError(404, 404201, format!("Enrollment '{id}' not found."))
+/// The two kinds of enrollment record, which DPS's API treats alike.
+#[derive(Clone, Copy)]
+enum Kind {
+    Enrollment,
+    Group,
 }
 
-fn not_found_group(id: &str) -> DpsError {
-    DpsError(404, 404202, format!("Enrollment group '{id}' not found."))
+impl Kind {
+    fn not_found(self, id: &str) -> DpsError {
+        match self {
+            Kind::Enrollment => DpsError(404, 404201, format!("Enrollment '{id}' not found.")),
+            Kind::Group => DpsError(404, 404202, format!("Enrollment group '{id}' not found.")),
+        }
+    }
+
+    fn etag(self, st: &State, id: &str) -> Option<String> {
+        let e = &st.dps.enrollments;
+        match self {
+            Kind::Enrollment => e.get(id).and(e.meta(id)),
+            Kind::Group => e.get_group(id).and(e.group_meta(id)),
+        }
+        .map(|m| m.etag_text())
+    }
+
+    fn view(self, st: &State, id: &str) -> Option<Value> {
+        let e = &st.dps.enrollments;
+        match self {
+            Kind::Enrollment => e.get(id).map(|r| records::enrollment_json(&r, e.meta(id).as_ref(), st.dps.registration(id), &st.hub_hostname)),
+            Kind::Group => e.get_group(id).map(|g| records::group_json(&g, e.group_meta(id).as_ref(), &st.hub_hostname)),
+        }
+    }
+
+    /// Checks `If-Match`, builds the record over the stored one and stores it.
+    fn write(self, st: &State, id: &str, body: &[u8], m: &IfMatch) -> Result<(), DpsError> {
+        precondition(m, self.etag(st, id), id)?;
+        let e = &st.dps.enrollments;
+        match self {
+            Kind::Enrollment => e.put(records::enrollment_from(body, id, e.get(id).as_ref())?),
+            Kind::Group => e.put_group(records::group_from(body, id, e.get_group(id).as_ref())?),
+        }
+        Ok(())
+    }
+
+    fn delete(self, st: &State, id: &str, m: &IfMatch) -> Result<(), DpsError> {
+        let current = self.etag(st, id).ok_or_else(|| self.not_found(id))?;
+        precondition(m, Some(current), id)?;
+        match self {
+            Kind::Enrollment => st.dps.enrollments.delete(id),
+            Kind::Group => st.dps.enrollments.delete_group(id),
+        };
+        Ok(())
+    }
+
+    fn attestation(self, st: &State, id: &str) -> Option<Value> {
+        let keys = match self {
+            Kind::Enrollment => st.dps.enrollments.get(id).map(|e| (e.primary_key, e.secondary_key)),
+            Kind::Group => st.dps.enrollments.get_group(id).map(|g| (g.primary_key, g.secondary_key)),
+        };
+        keys.map(|(p, s)| records::attestation_json(&p, s.as_deref()))
+    }
 }
 
-fn enrollment_view(st: &State, id: &str) -> Option<Value> {
-    let e = st.dps.enrollments.get(id)?;
-    Some(records::enrollment_json(&e, st.dps.enrollments.meta(id).as_ref(), st.dps.registration(id), &st.hub_hostname))
+// Each handler is one generic function, instantiated per kind (`E` enrollments, `G` groups).
+const E: bool = false;
+const G: bool = true;
+
+fn kind<const GROUP: bool>() -> Kind {
+    if GROUP { Kind::Group } else { Kind::Enrollment }
 }
 
-fn group_view(st: &State, id: &str) -> Option<Value> {
-    let g = st.dps.enrollments.get_group(id)?;
-    Some(records::group_json(&g, st.dps.enrollments.group_meta(id).as_ref(), &st.hub_hostname))
-}
-
-async fn get_enrollment(AxState(st): AxState<St>, Path(id): Path<String>, RawQuery(q): RawQuery, h: HeaderMap) -> Response {
+async fn get_record<const GROUP: bool>(AxState(st): AxState<St>, Path(id): Path<String>, RawQuery(q): RawQuery, h: HeaderMap) -> Response {
     if let Err(r) = gate(&st, q.as_deref(), &h, Right::EnrollmentRead) {
         return r;
     }
-    enrollment_view(&st, &id).map(ok).unwrap_or_else(|| error(not_found_enrollment(&id)))
+    let k = kind::<GROUP>();
+    k.view(&st, &id).map(ok).unwrap_or_else(|| error(k.not_found(&id)))
 }
 
-async fn put_enrollment(AxState(st): AxState<St>, Path(id): Path<String>, RawQuery(q): RawQuery, h: HeaderMap, b: Bytes) -> Response {
+async fn put_record<const GROUP: bool>(AxState(st): AxState<St>, Path(id): Path<String>, RawQuery(q): RawQuery, h: HeaderMap, b: Bytes) -> Response {
     if let Err(r) = gate(&st, q.as_deref(), &h, Right::EnrollmentWrite) {
         return r;
     }
-    let old = st.dps.enrollments.get(&id);
-    let written = precondition(&if_match(&h), st.dps.enrollments.meta(&id).map(|m| m.etag_text()), &format!("enrollment '{id}'"))
-        .and_then(|()| records::enrollment_from(&b, &id, old.as_ref()));
-    match written {
-        Ok(e) => {
-            st.dps.enrollments.put(e);
-            st.info(&id, "DPS: enrollment written through the service API");
-            enrollment_view(&st, &id).map(ok).unwrap_or_else(|| error(not_found_enrollment(&id)))
+    let k = kind::<GROUP>();
+    match k.write(&st, &id, &b, &if_match(&h)) {
+        Ok(()) => {
+            st.info(&id, "DPS: enrollment record written through the service API");
+            k.view(&st, &id).map(ok).unwrap_or_else(|| error(k.not_found(&id)))
         }
         Err(e) => error(e),
     }
 }
 
-async fn delete_enrollment(AxState(st): AxState<St>, Path(id): Path<String>, RawQuery(q): RawQuery, h: HeaderMap) -> Response {
+async fn delete_record<const GROUP: bool>(AxState(st): AxState<St>, Path(id): Path<String>, RawQuery(q): RawQuery, h: HeaderMap) -> Response {
     if let Err(r) = gate(&st, q.as_deref(), &h, Right::EnrollmentWrite) {
         return r;
     }
-    let Some(meta) = st.dps.enrollments.meta(&id).filter(|_| st.dps.enrollments.get(&id).is_some()) else { return error(not_found_enrollment(&id)) };
-    if let Err(e) = precondition(&if_match(&h), Some(meta.etag_text()), &format!("enrollment '{id}'")) {
-        return error(e);
-    }
-    st.dps.enrollments.delete(&id);
-    StatusCode::NO_CONTENT.into_response()
-}
-
-async fn enrollment_attestation(AxState(st): AxState<St>, Path(id): Path<String>, RawQuery(q): RawQuery, h: HeaderMap) -> Response {
-    if let Err(r) = gate(&st, q.as_deref(), &h, Right::EnrollmentRead) {
-        return r;
-    }
-    match st.dps.enrollments.get(&id) {
-        Some(e) => ok(records::attestation_json(&e.primary_key, e.secondary_key.as_deref())),
-        None => error(not_found_enrollment(&id)),
-    }
-}
-
-async fn get_group(AxState(st): AxState<St>, Path(id): Path<String>, RawQuery(q): RawQuery, h: HeaderMap) -> Response {
-    if let Err(r) = gate(&st, q.as_deref(), &h, Right::EnrollmentRead) {
-        return r;
-    }
-    group_view(&st, &id).map(ok).unwrap_or_else(|| error(not_found_group(&id)))
-}
-
-async fn put_group(AxState(st): AxState<St>, Path(id): Path<String>, RawQuery(q): RawQuery, h: HeaderMap, b: Bytes) -> Response {
-    if let Err(r) = gate(&st, q.as_deref(), &h, Right::EnrollmentWrite) {
-        return r;
-    }
-    let old = st.dps.enrollments.get_group(&id);
-    let written = precondition(&if_match(&h), st.dps.enrollments.group_meta(&id).map(|m| m.etag_text()), &format!("enrollment group '{id}'"))
-        .and_then(|()| records::group_from(&b, &id, old.as_ref()));
-    match written {
-        Ok(g) => {
-            st.dps.enrollments.put_group(g);
-            st.info(&id, "DPS: enrollment group written through the service API");
-            group_view(&st, &id).map(ok).unwrap_or_else(|| error(not_found_group(&id)))
-        }
+    match kind::<GROUP>().delete(&st, &id, &if_match(&h)) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => error(e),
     }
 }
 
-async fn delete_group(AxState(st): AxState<St>, Path(id): Path<String>, RawQuery(q): RawQuery, h: HeaderMap) -> Response {
-    if let Err(r) = gate(&st, q.as_deref(), &h, Right::EnrollmentWrite) {
-        return r;
-    }
-    let Some(meta) = st.dps.enrollments.group_meta(&id).filter(|_| st.dps.enrollments.get_group(&id).is_some()) else { return error(not_found_group(&id)) };
-    if let Err(e) = precondition(&if_match(&h), Some(meta.etag_text()), &format!("enrollment group '{id}'")) {
-        return error(e);
-    }
-    st.dps.enrollments.delete_group(&id);
-    StatusCode::NO_CONTENT.into_response()
-}
-
-async fn group_attestation(AxState(st): AxState<St>, Path(id): Path<String>, RawQuery(q): RawQuery, h: HeaderMap) -> Response {
+async fn attestation<const GROUP: bool>(AxState(st): AxState<St>, Path(id): Path<String>, RawQuery(q): RawQuery, h: HeaderMap) -> Response {
     if let Err(r) = gate(&st, q.as_deref(), &h, Right::EnrollmentRead) {
         return r;
     }
-    match st.dps.enrollments.get_group(&id) {
-        Some(g) => ok(records::attestation_json(&g.primary_key, g.secondary_key.as_deref())),
-        None => error(not_found_group(&id)),
-    }
+    let k = kind::<GROUP>();
+    k.attestation(&st, &id).map(ok).unwrap_or_else(|| error(k.not_found(&id)))
 }
 
 /// A `QuerySpecification` body: `{"query":"SELECT * FROM enrollments"}`. DPS's query language
 /// selects whole records only, so every record is answered, in one page.
-#[allow(clippy::result_large_err)]
-fn query_body(b: &Bytes) -> Result<(), Response> {
+/// The refusal of a body that is not one, else None.
+fn query_body(b: &Bytes) -> Option<Response> {
     match serde_json::from_slice::<Value>(b) {
-        Ok(v) if v["query"].is_string() => Ok(()),
-        _ => Err(error(DpsError(400, 400004, "the body must be a QuerySpecification: {\"query\":\"SELECT * FROM …\"}".into()))),
+        Ok(v) if v["query"].is_string() => None,
+        _ => Some(error(DpsError(400, 400004, "the body must be a QuerySpecification: {\"query\":\"SELECT * FROM …\"}".into()))),
     }
 }
 
@@ -196,18 +196,18 @@ fn page(items: Vec<Value>, kind: &str) -> Response {
 }
 
 async fn query_enrollments(AxState(st): AxState<St>, RawQuery(q): RawQuery, h: HeaderMap, b: Bytes) -> Response {
-    if let Err(r) = gate(&st, q.as_deref(), &h, Right::EnrollmentRead).and_then(|()| query_body(&b)) {
+    if let Some(r) = gate(&st, q.as_deref(), &h, Right::EnrollmentRead).err().or_else(|| query_body(&b)) {
         return r;
     }
-    let items = st.dps.enrollments.list().iter().filter_map(|e| enrollment_view(&st, &e.registration_id)).collect();
+    let items = st.dps.enrollments.list().iter().filter_map(|e| Kind::Enrollment.view(&st, &e.registration_id)).collect();
     page(items, "enrollment")
 }
 
 async fn query_groups(AxState(st): AxState<St>, RawQuery(q): RawQuery, h: HeaderMap, b: Bytes) -> Response {
-    if let Err(r) = gate(&st, q.as_deref(), &h, Right::EnrollmentRead).and_then(|()| query_body(&b)) {
+    if let Some(r) = gate(&st, q.as_deref(), &h, Right::EnrollmentRead).err().or_else(|| query_body(&b)) {
         return r;
     }
-    let items = st.dps.enrollments.list_groups().iter().filter_map(|g| group_view(&st, &g.enrollment_group_id)).collect();
+    let items = st.dps.enrollments.list_groups().iter().filter_map(|g| Kind::Group.view(&st, &g.enrollment_group_id)).collect();
     page(items, "enrollmentGroup")
 }
 
@@ -227,7 +227,7 @@ async fn delete_registration(AxState(st): AxState<St>, Path(id): Path<String>, R
 
 /// The registration states of one enrollment group's devices.
 async fn query_registrations(AxState(st): AxState<St>, Path(group): Path<String>, RawQuery(q): RawQuery, h: HeaderMap, b: Bytes) -> Response {
-    if let Err(r) = gate(&st, q.as_deref(), &h, Right::RegistrationStatusRead).and_then(|()| query_body(&b)) {
+    if let Some(r) = gate(&st, q.as_deref(), &h, Right::RegistrationStatusRead).err().or_else(|| query_body(&b)) {
         return r;
     }
     let items = st.dps.registrations().into_iter().filter(|r| r["symmetricKey"]["enrollmentGroupId"] == group.as_str()).collect();

@@ -47,10 +47,10 @@ pub fn parse(q: &str) -> Result<Query, ServiceError> {
         if lower[4] != "where" {
             return Err(unsupported(q));
         }
-        // Literals may hold spaces, so conditions are split on the original text.
-        let rest = q.splitn(2, |c: char| c.is_whitespace()).nth(1).unwrap_or("");
-        let at = rest.to_ascii_lowercase().find(" where ").ok_or_else(|| unsupported(q))?;
-        for cond in split_and(&rest[at + 7..]) {
+        // Literals may hold spaces, so conditions are split on the original text (ASCII
+        // lower-casing keeps byte offsets).
+        let at = q.to_ascii_lowercase().find(" where ").ok_or_else(|| unsupported(q))?;
+        for cond in split_and(&q[at + 7..]) {
             let (path, negated, value) = match (cond.find("!="), cond.find("<>"), cond.find('=')) {
                 (Some(i), _, _) | (_, Some(i), _) => (&cond[..i], true, &cond[i + 2..]),
                 (None, None, Some(i)) => (&cond[..i], false, &cond[i + 1..]),
