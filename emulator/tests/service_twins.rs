@@ -162,3 +162,30 @@ async fn the_query_api_selects_twins_by_id_tags_and_properties() {
     let (st, hs, _) = call(&emu, "POST", "/devices/query", None, r#"{"query":"SELECT COUNT() FROM devices"}"#).await;
     assert_eq!((st, header(&hs, "iothub-errorcode")), (400, Some("ArgumentInvalid")));
 }
+
+#[tokio::test]
+async fn a_module_method_reaches_the_module_connection_only() {
+    let emu = start().await;
+    const MODULE_KEY: &str = "piD6Ep/UBsR+kJxBdEO/fZUOtbe4pJ00MspT543kIME3yR76J4sUqo3vT/61BH0bRJxmMGM+lsnR+qUdJu0TTw==";
+    let id = format!("{DEV}/emu-module-1");
+    let user = format!("{}/{id}/?api-version=2021-04-12", emu.hub_hostname);
+    let pass = token(&format!("{}/devices/{DEV}/modules/emu-module-1", emu.hub_hostname), MODULE_KEY, now() + 600, None);
+    let (mut c, rc) = Client::connect(&emu, &id, &user, &pass, 60).await;
+    assert_eq!(rc, 0);
+    c.subscribe("$iothub/methods/POST/#").await;
+    assert!(matches!(c.next(T).await, Some(Packet::V3_1_1Suback(_))));
+    let path = format!("/twins/{DEV}/modules/emu-module-1/methods");
+    let invoke = call(&emu, "POST", &path, None, r#"{"methodName":"ping","payload":"hi","responseTimeoutInSeconds":5}"#);
+    let module = async {
+        let (topic, body) = next_publish(&mut c).await;
+        assert_eq!(body, json!("hi"));
+        let rid = topic.split("$rid=").nth(1).unwrap().to_string();
+        c.publish(&format!("$iothub/methods/res/200/?$rid={rid}"), b"\"pong\"", Qos::AtMostOnce).await;
+    };
+    let ((st, _, v), ()) = tokio::join!(invoke, module);
+    assert_eq!((st, v), (200, json!({"status": 200, "payload": "pong"})));
+    let (st, hs, _) = call(&emu, "POST", &format!("/twins/{DEV}/methods"), None, r#"{"methodName":"ping","responseTimeoutInSeconds":5}"#).await;
+    assert_eq!((st, header(&hs, "iothub-errorcode")), (404, Some("DeviceNotOnline")), "the device itself is not connected");
+    let (st, hs, _) = call(&emu, "POST", &format!("/twins/{DEV}/modules/none/methods"), None, r#"{"methodName":"ping"}"#).await;
+    assert_eq!((st, header(&hs, "iothub-errorcode")), (404, Some("ModuleNotFound")));
+}
