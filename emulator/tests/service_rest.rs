@@ -157,3 +157,24 @@ async fn disabling_a_device_closes_its_connection() {
     let (_, rc) = Client::connect(&emu, DEV, &hub_user(&emu, DEV), &hub_token(&emu, DEV, DEV_KEY, now() + 600), 60).await;
     assert_eq!(rc, 5, "a disabled device cannot connect");
 }
+
+#[tokio::test]
+async fn policies_from_the_config_file_replace_the_defaults_and_add_their_own_rights() {
+    let owner = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
+    let backend = "ICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICA=";
+    let mut cfg = iot_emulator::config::Config::ephemeral();
+    let policy = |name: &str, key: &str, rights: Option<&str>| iot_emulator::config::PolicyConfig {
+        key_name: name.into(), primary_key: Some(key.into()), secondary_key: None, rights: rights.map(String::from),
+    };
+    cfg.file.shared_access_policies = vec![policy("iothubowner", owner, None), policy("backend", backend, Some("RegistryRead, ServiceConnect"))];
+    let emu = start_with(cfg).await;
+    assert_eq!(emu.service_key, owner, "the config's iothubowner key is the service key");
+    assert!(emu.service_connection_string.ends_with(&format!("SharedAccessKey={owner}")));
+    let auth = token(&emu.hub_hostname, backend, now() + 600, Some("backend"));
+    let (st, _, _) = call(&emu, "GET", "/devices", &auth, None, "").await;
+    assert_eq!(st, 200);
+    let (st, _, _) = call(&emu, "GET", &format!("/twins/{DEV}"), &auth, None, "").await;
+    assert_eq!(st, 200);
+    let (st, hs, v) = call(&emu, "PUT", "/devices/from-backend", &auth, None, "{}").await;
+    assert_hub_error(st, &hs, &v, 401, "IotHubUnauthorizedAccess");
+}
