@@ -4,15 +4,15 @@
 // and trust it through NODE_EXTRA_CA_CERTS (read only at start-up); the device uses the plain
 // port. Prints `STEP <name> ok` per step, then one JSON line of what the back end saw.
 // Env: EMU_SERVICE_CS, EMU_DPS_CS, EMU_SCOPE, EMU_HTTP_URL, EMU_WS_URL.
+// The SDK imports are the README's, so its back-end snippet is the one tested here.
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import crypto from 'node:crypto';
 import WebSocket from 'ws';
 import * as lib from 'azure-iot-wasm';
+import iothub from 'azure-iothub';
+import { ProvisioningServiceClient } from 'azure-iot-provisioning-service';
 
-const require = createRequire(import.meta.url);
-const { ProvisioningServiceClient } = require('azure-iot-provisioning-service');
-const { Registry, Client } = require('azure-iothub');
+const { Registry, Client } = iothub;
 
 const env = (k) => process.env[k] ?? assert.fail(`${k} is not set`);
 const [serviceCs, dpsCs, idScope, httpUrl, wsUrl] = ['EMU_SERVICE_CS', 'EMU_DPS_CS', 'EMU_SCOPE', 'EMU_HTTP_URL', 'EMU_WS_URL'].map(env);
