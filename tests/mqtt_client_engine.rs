@@ -199,3 +199,53 @@ fn connack_refused_fails_the_connect_with_its_return_code_and_no_disconnect() {
     assert!(!c.events.iter().any(|e| matches!(e, ClientEvent::Disconnected(_))));
     assert_eq!(c.closes, 1, "the refused transport is closed");
 }
+
+#[test]
+fn disconnect_sends_disconnect_and_keeps_unacknowledged_publishes_for_the_next_connection() {
+    let mut c = Client::default();
+    c.connect();
+    let op = c.e.publish(c.now, "t", b"kept", QoS::AtLeastOnce, false);
+    c.pump();
+    assert_eq!(c.e.unacked(), 1);
+    c.e.disconnect(c.now);
+    c.pump();
+    assert!(matches!(c.sent.last(), Some(Out::Disconnect)));
+    assert_eq!(c.closes, 1);
+    assert!(!c.events.iter().any(|e| matches!(e, ClientEvent::Disconnected(_))), "the caller ended it: no Disconnected");
+    assert!(!c.events.iter().any(|e| matches!(e, ClientEvent::Finished { op: o, .. } if *o == op)), "the publish is still pending");
+    let (_, _) = c.connect();
+    let resent: Vec<bool> = c.sent.iter().filter_map(|o| match o { Out::Publish { dup, .. } => Some(*dup), _ => None }).collect();
+    assert_eq!(resent, vec![false, true], "re-sent with DUP on the next connection");
+    let id = c.sent.iter().rev().find_map(|o| match o { Out::Publish { pkid, .. } => *pkid, _ => None }).unwrap();
+    c.e.handle_bytes(c.now, *c.opens.last().unwrap(), &puback(id));
+    c.pump();
+    assert!(c.events.contains(&ClientEvent::Finished { op, outcome: Outcome::Done }));
+}
+
+#[test]
+fn try_publish_refuses_at_once_and_a_qos0_publish_reports_nothing() {
+    let mut c = Client::new(SessionOptions { client_id: "c1".into(), max_inflight: 1, max_queued: 1, ..Default::default() });
+    c.connect();
+    c.events.clear();
+    assert_eq!(c.e.try_publish(c.now, "t", b"0", QoS::AtMostOnce, false), Ok(None));
+    assert!(matches!(c.e.try_publish(c.now, "t", b"1", QoS::AtLeastOnce, false), Ok(Some(_))));
+    assert!(matches!(c.e.try_publish(c.now, "t", b"2", QoS::AtLeastOnce, false), Ok(Some(_))));
+    assert_eq!(c.e.try_publish(c.now, "t", b"3", QoS::AtLeastOnce, false), Err(MqttError::QueueFull));
+    c.pump();
+    assert!(!c.events.iter().any(|e| matches!(e, ClientEvent::Finished { .. })), "{:?}", c.events);
+}
+
+#[test]
+fn abort_ends_an_attempt_the_caller_gave_up_on_and_is_a_no_op_without_one() {
+    let mut c = Client::default();
+    c.e.abort(c.now, MqttError::ConnectTimeout);
+    c.pump();
+    assert!(c.events.is_empty() && c.closes == 0);
+    let op = c.e.connect(c.now);
+    c.pump();
+    c.e.abort(c.now, MqttError::ConnectTimeout);
+    c.pump();
+    assert_eq!(c.closes, 1);
+    assert!(c.events.contains(&ClientEvent::Finished { op, outcome: Outcome::Failed(MqttError::ConnectTimeout) }));
+    assert!(c.e.is_idle());
+}

@@ -1,5 +1,7 @@
-//! The hub client engine, sans-I/O: one `mqtt::Session` that outlives its connections, driven
-//! through the connection policy, plus twin, desired and method routing.
+//! The hub client engine, sans-I/O: IoT Hub's connection policy, twin, desired and method
+//! routing on top of the plain MQTT client engine (`mqtt::client::ClientEngine`), whose session
+//! outlives its connections and which owns the transport epochs, the open deadline and which
+//! operation each packet id answers.
 //!
 //! Driving it: call `start`; after every call drain `poll_action` (open a socket, write bytes,
 //! close the socket) and `poll_event`, and arm one timer for `poll_timeout`, calling
@@ -9,9 +11,9 @@
 //!
 //! Design (phases): Idle → Opening → Connecting (CONNECT sent) → Subscribing (CONNACK 0,
 //! SUBSCRIBE sent) → Ready (SUBACK; the first connection is announced after its twin GET).
-//! Any drop → Backoff → Opening. Opening (token + socket), Connecting (the session's CONNACK
-//! timer) and Subscribing each have a deadline of `connect_timeout_ms`, so no phase before
-//! Ready can last forever whatever the token provider, socket or hub does.
+//! Any drop → Backoff → Opening. Opening and Connecting share the client engine's open deadline
+//! (token, socket and CONNACK within `connect_timeout_ms`), and Subscribing has its own, so no
+//! phase before Ready can last forever whatever the token provider, socket or hub does.
 //! Ready → Renewing when the token reaches 80% of its life (never sooner than
 //! `min_renew_interval_ms`; never for a fixed token): new sends wait in the offline queue while
 //! in-flight PUBACKs drain (bounded by `renew_drain_ms`), then DISCONNECT and reconnect at once
@@ -31,14 +33,15 @@ use super::{
     sas_expiry, subscriptions, DesiredTracker, HubError, TwinOutcome,
     TwinRequestKind, TwinRequests,
 };
-use crate::mqtt::{Event, MqttError, QoS, Session, SessionOptions};
+use crate::mqtt::client::{Action as ClientAction, ClientEngine, ClientEvent, Outcome};
+use crate::mqtt::{MqttError, QoS, SessionOptions};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Phase {
     Idle,
-    Opening { deadline: u64 },
+    Opening,
     Connecting,
-    Subscribing { pkid: u16, deadline: u64 },
+    Subscribing { deadline: u64 },
     Ready,
     Renewing { deadline: u64 },
     Backoff { until: u64 },
@@ -55,13 +58,18 @@ pub(super) enum TwinToken {
 
 pub struct HubEngine {
     pub(super) opts: EngineOptions,
-    pub(super) session: Session,
+    pub(super) client: ClientEngine,
+    /// The client engine's current transport epoch, for the socket news of `handle_*`.
+    pub(super) epoch: u32,
+    /// The client engine's ops of the connection being made: its CONNECT and its SUBSCRIBE.
+    pub(super) connect_op: Option<u64>,
+    pub(super) sub_op: Option<u64>,
     pub(super) phase: Phase,
     pub(super) policy: ReconnectPolicy,
     pub(super) next_op: u64,
-    /// Telemetry in the session: (packet id, op, send deadline), oldest first. A Vec, not a
+    /// Telemetry in the session: (client op, op, send deadline), oldest first. A Vec, not a
     /// HashMap: it is bounded by the in-flight window, and hashbrown + SipHash cost ~4 KB of wasm.
-    pub(super) in_session: Vec<(u16, u64, u64)>,
+    pub(super) in_session: Vec<(u64, u64, u64)>,
     /// (op, send deadline, topic, body); deadlines are `u64::MAX` without `send_timeout_ms`.
     pub(super) offline: OfflineQueue<(u64, u64, String, Vec<u8>)>,
     pub(super) twin: TwinRequests<TwinToken>,
@@ -84,7 +92,7 @@ pub struct HubEngine {
 impl HubEngine {
     pub fn new(opts: EngineOptions) -> HubEngine {
         let id = &opts.identity;
-        let session = Session::new(SessionOptions {
+        let client = ClientEngine::new(SessionOptions {
             client_id: id.client_id(),
             username: Some(id.username(opts.client_type.as_deref(), opts.model_id.as_deref())),
             password: None,
@@ -100,7 +108,10 @@ impl HubEngine {
             policy: ReconnectPolicy::new(opts.reconnect),
             offline: OfflineQueue::new(opts.offline_queue),
             twin: TwinRequests::new(opts.twin_timeout_ms),
-            session,
+            client,
+            epoch: 0,
+            connect_op: None,
+            sub_op: None,
             phase: Phase::Idle,
             next_op: 1,
             in_session: Vec::new(),
@@ -137,10 +148,9 @@ impl HubEngine {
     }
 
     pub(super) fn open(&mut self, now: u64) {
-        self.phase = Phase::Opening {
-            deadline: now.saturating_add(self.opts.connect_timeout_ms),
-        };
-        self.actions.push(Action::Open);
+        self.phase = Phase::Opening;
+        self.connect_op = Some(self.client.connect(now));
+        self.flush(now);
     }
 
     // ---- socket news --------------------------------------------------------------------
@@ -148,7 +158,7 @@ impl HubEngine {
     /// The socket is open; `token` is the SAS password for this connection.
     pub fn handle_opened(&mut self, now: u64, jitter: f64, token: String) {
         self.jitter = jitter;
-        if !matches!(self.phase, Phase::Opening { .. }) {
+        if self.phase != Phase::Opening {
             // Closed or timed out meanwhile: the driver must drop this socket.
             self.actions.push(Action::CloseSocket);
             return;
@@ -156,23 +166,24 @@ impl HubEngine {
         let expiry = sas_expiry(&token);
         if !self.opts.renew_tokens && expiry.is_some_and(|se| se.saturating_mul(1000) <= now) {
             self.actions.push(Action::CloseSocket);
-            self.give_up(HubError::TokenExpired, true);
+            self.give_up(now, HubError::TokenExpired, true);
             return;
         }
         self.renew_at = expiry
             .filter(|_| self.opts.renew_tokens)
             .map(|se| renew_at_ms(now, se, self.opts.min_renew_interval_ms));
-        self.session.set_password(Some(token));
-        self.session.handle_connected(now);
+        self.client.set_password(Some(token));
         self.phase = Phase::Connecting;
+        self.client.handle_attached(now, self.epoch, true);
         self.flush(now);
     }
 
     /// The socket (or the token) could not be had.
     pub fn handle_open_failed(&mut self, now: u64, jitter: f64, err: MqttError) {
         self.jitter = jitter;
-        if matches!(self.phase, Phase::Opening { .. }) {
-            self.dropped(now, reason_of(&err), err.code(), err.to_string());
+        if self.phase == Phase::Opening {
+            self.client.handle_open_failed(now, self.epoch, err);
+            self.flush(now);
         }
     }
 
@@ -180,46 +191,45 @@ impl HubEngine {
     /// provider's own code, the one provisioning uses for the same failure.
     pub fn handle_token_failed(&mut self, now: u64, jitter: f64, why: &str) {
         self.jitter = jitter;
-        if matches!(self.phase, Phase::Opening { .. }) {
+        if self.phase == Phase::Opening {
             self.dropped(now, DropReason::Network, "TOKEN_PROVIDER_FAILED", format!("getToken failed: {why}"));
+            self.flush(now);
         }
     }
 
     pub fn handle_bytes(&mut self, now: u64, jitter: f64, bytes: &[u8]) {
         self.jitter = jitter;
-        self.session.handle_bytes(now, bytes);
+        self.client.handle_bytes(now, self.epoch, bytes);
         self.flush(now);
     }
 
     /// The socket closed (whoever closed it). `err` says why when known.
     pub fn handle_closed(&mut self, now: u64, jitter: f64, err: MqttError) {
         self.jitter = jitter;
-        self.session.handle_disconnected(now);
         match self.phase {
             Phase::Closed | Phase::Idle | Phase::Backoff { .. } => {}
-            Phase::Renewing { .. } => self.reopen_after_renewal(now),
-            _ => self.dropped(now, reason_of(&err), err.code(), err.to_string()),
+            Phase::Renewing { .. } => {
+                // Closed during the drain, or after the renewal's DISCONNECT: reopen at once.
+                self.client.handle_failed(now, self.epoch, err);
+                self.flush(now);
+                self.reopen_after_renewal(now);
+            }
+            _ => self.client.handle_failed(now, self.epoch, err),
         }
         self.flush(now);
     }
 
     pub fn handle_timeout(&mut self, now: u64, jitter: f64) {
         self.jitter = jitter;
-        self.session.handle_timeout(now);
+        self.client.handle_timeout(now);
+        self.flush(now);
         for token in self.twin.expire(now) {
             self.twin_finished(now, token, TwinOutcome::Failed(HubError::Timeout));
         }
         self.expire_sends(now);
         match self.phase {
             Phase::Backoff { until } if now >= until => self.open(now),
-            Phase::Opening { deadline } if now >= deadline => {
-                // The driver drops whatever it was opening; a late socket is closed on arrival.
-                self.actions.push(Action::CloseSocket);
-                let e = MqttError::ConnectTimeout;
-                self.dropped(now, DropReason::Network, e.code(), "no token or socket in time".into());
-            }
-            Phase::Subscribing { deadline, .. } if now >= deadline => {
-                self.actions.push(Action::CloseSocket);
+            Phase::Subscribing { deadline } if now >= deadline => {
                 let e = MqttError::ConnectTimeout;
                 self.dropped(now, DropReason::Network, e.code(), "no SUBACK in time".into());
             }
@@ -249,7 +259,7 @@ impl HubEngine {
     pub fn poll_timeout(&self) -> Option<u64> {
         let phase = match self.phase {
             Phase::Backoff { until } => Some(until),
-            Phase::Opening { deadline } | Phase::Subscribing { deadline, .. } => Some(deadline),
+            Phase::Subscribing { deadline } => Some(deadline),
             Phase::Ready => self.renew_at,
             Phase::Renewing { deadline } => Some(deadline),
             _ => None,
@@ -259,7 +269,7 @@ impl HubEngine {
             self.in_session.first().map(|s| s.2),
             self.offline.front().map(|s| s.1),
         ];
-        [self.session.poll_timeout(), phase, self.twin.next_deadline()]
+        [self.client.poll_timeout(), phase, self.twin.next_deadline()]
             .into_iter()
             .chain(sends)
             .flatten()
@@ -282,14 +292,14 @@ impl HubEngine {
             self.announce_after_resync = true;
         }
         for p in self.twin.resend_all() {
-            let _ = self.session.publish(now, &p.topic, &p.payload, QoS::AtMostOnce, false);
+            let _ = self.client.try_publish(now, &p.topic, &p.payload, QoS::AtMostOnce, false);
         }
         // Every connect re-reads the twin so desired changes made offline are delivered (§5.6).
         self.desired.begin_resync();
         let p = self
             .twin
             .start(TwinRequestKind::Get, Vec::new(), now, TwinToken::Resync);
-        let _ = self.session.publish(now, &p.topic, &p.payload, QoS::AtMostOnce, false);
+        let _ = self.client.try_publish(now, &p.topic, &p.payload, QoS::AtMostOnce, false);
         while let Some((op, deadline, topic, body)) = self.offline.pop() {
             if let Err(e) = self.publish_telemetry(now, op, deadline, &topic, &body) {
                 self.events.push(HubEvent::SendDone { op, result: Err(e) });
@@ -297,68 +307,82 @@ impl HubEngine {
         }
     }
 
-    /// Drains session output and events into actions and hub events.
+    /// Drains the client engine's actions and events into the hub's actions and events.
     pub(super) fn flush(&mut self, now: u64) {
         loop {
-            self.flush_transmit();
-            let Some(ev) = self.session.poll_event() else { break };
+            while let Some(a) = self.client.poll_action() {
+                self.actions.push(match a {
+                    ClientAction::Open { epoch } => {
+                        self.epoch = epoch;
+                        Action::Open
+                    }
+                    ClientAction::Transmit(bytes) => Action::Transmit(bytes),
+                    ClientAction::Close => Action::CloseSocket,
+                });
+            }
+            let Some(ev) = self.client.poll_event() else { break };
             match ev {
-                Event::Connected { .. } => {
-                    let filters = subscriptions(&self.opts.identity);
-                    // C2D at QoS 1 (PUBACK = complete); twin and methods are QoS 0 (§5.5–5.7).
-                    let list: Vec<(&str, QoS)> = filters
-                        .iter()
-                        .enumerate()
-                        .map(|(i, f)| (f.as_str(), if i == 0 { QoS::AtLeastOnce } else { QoS::AtMostOnce }))
-                        .collect();
-                    match self.session.subscribe(now, &list) {
-                        Ok(pkid) => {
-                            self.phase = Phase::Subscribing {
-                                pkid,
-                                deadline: now.saturating_add(self.opts.connect_timeout_ms),
-                            }
-                        }
-                        // Cannot happen right after CONNACK; carry on unsubscribed rather than stall.
-                        Err(_) => self.on_ready(now),
-                    }
+                ClientEvent::Finished { op, outcome } => self.finished(now, op, outcome),
+                ClientEvent::Message(p) => self.route(now, p.topic, p.payload, p.pkid),
+                ClientEvent::Disconnected(err) => self.connection_failed(now, err),
+            }
+        }
+    }
+
+    /// A client engine op ended: the CONNECT, the SUBSCRIBE, or a telemetry publish.
+    fn finished(&mut self, now: u64, op: u64, outcome: Outcome) {
+        if self.connect_op == Some(op) {
+            self.connect_op = None;
+            match outcome {
+                Outcome::Connected(_) => self.subscribe(now),
+                Outcome::Failed(err) => self.connection_failed(now, err),
+                _ => {}
+            }
+        } else if self.sub_op == Some(op) {
+            self.sub_op = None;
+            // A failed SUBSCRIBE went with its connection, whose `Disconnected` says why.
+            if let Outcome::Subscribed(results) = outcome {
+                if results.iter().any(Option::is_none) {
+                    self.events.push(HubEvent::Error(HubError::InvalidArgument("a subscription was refused")));
                 }
-                Event::SubAck { pkid, results } => {
-                    if matches!(self.phase, Phase::Subscribing { pkid: p, .. } if p == pkid) {
-                        if results.iter().any(Option::is_none) {
-                            self.events
-                                .push(HubEvent::Error(HubError::InvalidArgument("a subscription was refused")));
-                        }
-                        self.on_ready(now);
-                    }
-                }
-                Event::PubAck(pkid) => {
-                    if let Some(i) = self.in_session.iter().position(|(p, _, _)| *p == pkid) {
-                        let (_, op, _) = self.in_session.remove(i);
-                        self.events.push(HubEvent::SendDone { op, result: Ok(()) });
-                    }
-                    if let Phase::Renewing { deadline } = self.phase {
-                        if deadline != u64::MAX {
-                            self.renew_if_drained(now);
-                        }
-                    }
-                }
-                Event::Publish(p) => self.route(now, p.topic, p.payload, p.pkid),
-                Event::UnsubAck(_) => {}
-                Event::Dead(err) => {
-                    self.actions.push(Action::CloseSocket);
-                    if matches!(self.phase, Phase::Renewing { .. }) {
-                        self.phase = Phase::Renewing { deadline: u64::MAX };
-                    } else if self.phase != Phase::Closed {
-                        self.dropped(now, reason_of(&err), err.code(), err.to_string());
-                    }
+                self.on_ready(now);
+            }
+        } else if let Some(i) = self.in_session.iter().position(|(c, ..)| *c == op) {
+            let (_, op, _) = self.in_session.remove(i);
+            // With `resend_on_reconnect` a publish fails only when the client engine closes.
+            let result = match outcome {
+                Outcome::Failed(_) => Err(HubError::Closed),
+                _ => Ok(()),
+            };
+            self.events.push(HubEvent::SendDone { op, result });
+            if let Phase::Renewing { deadline } = self.phase {
+                if deadline != u64::MAX {
+                    self.renew_if_drained(now);
                 }
             }
         }
     }
 
-    pub(super) fn flush_transmit(&mut self) {
-        if let Some(bytes) = self.session.poll_transmit() {
-            self.actions.push(Action::Transmit(bytes));
+    /// CONNACK 0: SUBSCRIBE to the hub's filters.
+    fn subscribe(&mut self, now: u64) {
+        let filters = subscriptions(&self.opts.identity);
+        // C2D at QoS 1 (PUBACK = complete); twin and methods are QoS 0 (§5.5–5.7).
+        let list: Vec<(&str, QoS)> = filters
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.as_str(), if i == 0 { QoS::AtLeastOnce } else { QoS::AtMostOnce }))
+            .collect();
+        self.sub_op = Some(self.client.subscribe(now, &list));
+        self.phase = Phase::Subscribing { deadline: now.saturating_add(self.opts.connect_timeout_ms) };
+    }
+
+    /// The connection (or the attempt) ended with `err`, as the client engine saw it.
+    fn connection_failed(&mut self, now: u64, err: MqttError) {
+        match self.phase {
+            Phase::Closed | Phase::Idle | Phase::Backoff { .. } => {}
+            // Renewing: the driver's close of this socket reopens at once (`handle_closed`).
+            Phase::Renewing { .. } => self.phase = Phase::Renewing { deadline: u64::MAX },
+            _ => self.dropped(now, reason_of(&err), err.code(), err.to_string()),
         }
     }
 

@@ -3,7 +3,7 @@
 //! share with the connection lifecycle in `engine.rs`.
 
 use super::engine::{HubEngine, Phase, TwinToken};
-use super::engine_types::{Action, HubEvent};
+use super::engine_types::HubEvent;
 use super::{method_response_topic, telemetry_topic, HubError, Message, TwinRequestKind};
 use crate::mqtt::{MqttError, QoS};
 
@@ -60,14 +60,14 @@ impl HubEngine {
 
     /// Acknowledges a C2D message (PUBACK = complete, §5.5).
     pub fn ack_message(&mut self, now: u64, pkid: u16) {
-        self.session.ack(now, pkid);
+        self.client.ack(now, pkid);
         self.flush(now);
     }
 
     /// Answers a method call (QoS 0). Dropped when offline: the service has timed it out.
     pub fn respond_method(&mut self, now: u64, rid: &str, status: u16, payload: &[u8]) {
-        if self.session.is_connected() {
-            let _ = self.session.publish(
+        if self.client.is_connected() {
+            let _ = self.client.try_publish(
                 now,
                 &method_response_topic(status, rid),
                 payload,
@@ -83,16 +83,13 @@ impl HubEngine {
         if self.phase == Phase::Closed {
             return;
         }
-        let had_socket = matches!(
-            self.phase,
-            Phase::Connecting | Phase::Subscribing { .. } | Phase::Ready | Phase::Renewing { .. }
-        );
-        self.session.disconnect(now);
         self.phase = Phase::Closed;
-        self.flush_transmit();
-        if had_socket {
-            self.actions.push(Action::CloseSocket);
-        }
+        self.connect_op = None;
+        self.sub_op = None;
+        // DISCONNECT, the socket closed, and the session's publishes failed `Closed` (their
+        // `SendDone`s come through `flush`); the rest below.
+        self.client.close(now);
+        self.flush(now);
         self.fail_all(HubError::Closed);
         self.events.push(HubEvent::Closed);
     }
@@ -105,11 +102,9 @@ impl HubEngine {
     }
 
     pub(super) fn publish_telemetry(&mut self, now: u64, op: u64, deadline: u64, topic: &str, body: &[u8]) -> Result<(), HubError> {
-        match self.session.publish(now, topic, body, QoS::AtLeastOnce, false) {
-            Ok(Some(pkid)) => {
-                // A packet id is free again only after its PUBACK, but never keep two entries.
-                self.in_session.retain(|(p, _, _)| *p != pkid);
-                self.in_session.push((pkid, op, deadline));
+        match self.client.try_publish(now, topic, body, QoS::AtLeastOnce, false) {
+            Ok(Some(client_op)) => {
+                self.in_session.push((client_op, op, deadline));
                 Ok(())
             }
             Ok(None) => Ok(()),
@@ -138,7 +133,7 @@ impl HubEngine {
         let p = self.twin.start(kind, payload, now, token);
         // Before the SUBACK the answer could be missed; `on_ready` sends every pending request.
         if matches!(self.phase, Phase::Ready | Phase::Renewing { .. }) {
-            let _ = self.session.publish(now, &p.topic, &p.payload, QoS::AtMostOnce, false);
+            let _ = self.client.try_publish(now, &p.topic, &p.payload, QoS::AtMostOnce, false);
         }
         self.flush(now);
     }

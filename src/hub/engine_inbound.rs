@@ -34,7 +34,7 @@ impl HubEngine {
             // An unknown topic: acknowledge so the hub does not redeliver it forever.
             None => {
                 if let Some(id) = pkid {
-                    self.session.ack(now, id);
+                    self.client.ack(now, id);
                 }
             }
         }

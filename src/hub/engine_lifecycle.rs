@@ -4,14 +4,19 @@
 //! re-authenticate in-band, so a new token means a new connection).
 
 use super::engine::{HubEngine, Phase};
-use super::engine_types::{Action, HubEvent};
+use super::engine_types::HubEvent;
 use super::policy::{DropReason, Reconnect};
 use super::HubError;
+use crate::mqtt::MqttError;
 use crate::retry::Jitter;
 
 impl HubEngine {
     pub(super) fn dropped(&mut self, now: u64, reason: DropReason, code: &'static str, message: String) {
-        self.session.handle_disconnected(now);
+        // What the client engine still has of this connection ends too (a no-op when it ended
+        // it itself); its late news of it is then about no op the hub waits for.
+        self.connect_op = None;
+        self.sub_op = None;
+        self.client.abort(now, MqttError::ConnectTimeout);
         self.events.push(HubEvent::Disconnected { reason: code, message });
         if !self.ever_connected && !self.opts.retry_first_connect {
             // The first connection failed: the caller's `connect()` hears why (the
@@ -27,13 +32,13 @@ impl HubEngine {
                 };
                 self.events.push(HubEvent::Reconnecting { attempt, delay_ms });
             }
-            Reconnect::GiveUp(e) => self.give_up(e, false),
+            Reconnect::GiveUp(e) => self.give_up(now, e, false),
         }
     }
 
     /// Stops for good with `e`: every pending operation fails with it. `announce` first
     /// reports a `Disconnected` carrying `e` (so a pending `connect()` rejects with it).
-    pub(super) fn give_up(&mut self, e: HubError, announce: bool) {
+    pub(super) fn give_up(&mut self, now: u64, e: HubError, announce: bool) {
         if announce {
             self.events.push(HubEvent::Disconnected {
                 reason: e.code(),
@@ -43,6 +48,9 @@ impl HubEngine {
         self.phase = Phase::Closed;
         self.events.push(HubEvent::Error(e.clone()));
         self.fail_all(e);
+        // The session's publishes were failed with `e` above; the client engine's own `Closed`
+        // for them is then about ops the hub no longer holds.
+        self.client.close(now);
         self.events.push(HubEvent::Closed);
     }
 
@@ -71,7 +79,7 @@ impl HubEngine {
     }
 
     pub(super) fn renew_if_drained(&mut self, now: u64) {
-        if self.session.unacked() == 0 {
+        if self.client.unacked() == 0 {
             self.close_for_renewal(now);
         }
     }
@@ -79,9 +87,8 @@ impl HubEngine {
     /// DISCONNECT and close; `deadline == u64::MAX` marks "waiting for the socket to close",
     /// after which `handle_closed` reconnects at once.
     pub(super) fn close_for_renewal(&mut self, now: u64) {
-        self.session.disconnect(now);
-        self.flush_transmit();
-        self.actions.push(Action::CloseSocket);
+        // DISCONNECT and close, keeping the unacknowledged publishes for the next connection.
+        self.client.disconnect(now);
         self.phase = Phase::Renewing { deadline: u64::MAX };
     }
 

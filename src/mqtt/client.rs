@@ -1,6 +1,7 @@
 //! A plain MQTT client's connection lifecycle, sans-I/O: one `Session` over a succession of
 //! transports, the open deadline, connection epochs, and which operation each packet id
-//! answers. `MqttClient` (JS) and DPS over MQTT run on it; the driver only carries bytes.
+//! answers. `MqttClient` (JS), DPS over MQTT and the IoT Hub engine (`hub::HubEngine`) run on
+//! it; the driver only carries bytes.
 //!
 //! Driving it: `connect(now)` asks for a transport (`Action::Open { epoch }`); report it with
 //! `handle_opened` / `handle_open_failed`, then feed `handle_bytes` and end with
@@ -229,14 +230,74 @@ impl ClientEngine {
     /// Publishes; the op finishes `Done` when written (QoS 0) or acknowledged (QoS 1). QoS 1
     /// publishes made while disconnected wait in the session for the next connection.
     pub fn publish(&mut self, now: u64, topic: &str, payload: &[u8], qos: QoS, retain: bool) -> u64 {
-        let op = self.op();
-        match self.session.publish(now, topic, payload, qos, retain) {
-            Ok(Some(pkid)) => self.pubs.push((pkid, op)),
-            Ok(None) => self.finish(op, Outcome::Done),
-            Err(e) => self.finish(op, Outcome::Failed(e)),
+        match self.try_publish(now, topic, payload, qos, retain) {
+            Ok(Some(op)) => op,
+            Ok(None) => {
+                let op = self.op();
+                self.finish(op, Outcome::Done);
+                op
+            }
+            Err(e) => {
+                let op = self.op();
+                self.finish(op, Outcome::Failed(e));
+                op
+            }
         }
+    }
+
+    /// `publish` for a caller that wants a refusal (queue full, too large) at once: a QoS 1
+    /// publish gives its op, which finishes on PUBACK; a QoS 0 one is written (or dropped when
+    /// not connected) and reports nothing.
+    pub fn try_publish(&mut self, now: u64, topic: &str, payload: &[u8], qos: QoS, retain: bool) -> Result<Option<u64>, MqttError> {
+        let r = match self.session.publish(now, topic, payload, qos, retain) {
+            Ok(Some(pkid)) => {
+                let op = self.op();
+                self.pubs.push((pkid, op));
+                Ok(Some(op))
+            }
+            Ok(None) => Ok(None),
+            Err(e) => Err(e),
+        };
         self.pump(now);
-        op
+        r
+    }
+
+    /// Ends the current connection, or the attempt at one, with `err`: the caller's own decision
+    /// (a deadline of its own, a token that could not be had). Nothing if there is none.
+    pub fn abort(&mut self, now: u64, err: MqttError) {
+        if self.link != Link::None || self.connect_op.is_some() {
+            self.fail(now, err);
+        }
+    }
+
+    /// QoS 1 publishes sent and not yet acknowledged.
+    pub fn unacked(&self) -> usize {
+        self.session.unacked()
+    }
+
+    /// Ends the connection with DISCONNECT and closes its transport, but keeps the session's
+    /// unacknowledged QoS 1 publishes, and their ops, for the next `connect`: what a token
+    /// renewal needs, since MQTT 3.1.1 cannot re-authenticate in-band (protocol §2.5).
+    /// SUBSCRIBE, UNSUBSCRIBE and a pending `connect` fail with `Closed`; no `Disconnected`.
+    pub fn disconnect(&mut self, now: u64) {
+        self.session.disconnect(now);
+        self.pump_transmit();
+        let before = self.events.len();
+        self.fail(now, MqttError::Closed);
+        self.forget_disconnected_since(before);
+    }
+
+    /// Removes the `Disconnected` events reported since `before`: the caller ended the
+    /// connection on purpose.
+    fn forget_disconnected_since(&mut self, before: usize) {
+        let mut i = before;
+        while i < self.events.len() {
+            if matches!(self.events[i], ClientEvent::Disconnected(_)) {
+                self.events.remove(i);
+            } else {
+                i += 1;
+            }
+        }
     }
 
     pub fn subscribe(&mut self, now: u64, filters: &[(&str, QoS)]) -> u64 {
@@ -276,14 +337,7 @@ impl ClientEngine {
         self.fail(now, MqttError::Closed);
         if !had_transport {
             // Nothing was connected, so nothing was lost: no `Disconnected` for this close.
-            let mut i = before;
-            while i < self.events.len() {
-                if matches!(self.events[i], ClientEvent::Disconnected(_)) {
-                    self.events.remove(i);
-                } else {
-                    i += 1;
-                }
-            }
+            self.forget_disconnected_since(before);
         }
         for (_, op) in std::mem::take(&mut self.pubs) {
             self.finish(op, Outcome::Failed(MqttError::Closed));
