@@ -360,3 +360,13 @@ fn a_gateway_host_name_is_where_to_connect_while_the_identity_keeps_the_hub_host
     let plain = ConnectionString::parse("HostName=h.azure-devices.net;DeviceId=d1;SharedAccessKey=abc=").unwrap();
     assert_eq!(plain.connect_host(), "h.azure-devices.net");
 }
+
+#[test]
+fn a_method_status_is_usable_only_as_a_whole_number_from_0_to_65535() {
+    assert_eq!(method_status(200.0), Some(200));
+    assert_eq!(method_status(0.0), Some(0));
+    assert_eq!(method_status(65535.0), Some(65535));
+    for bad in [-1.0, 65536.0, 200.5, f64::NAN, f64::INFINITY] {
+        assert_eq!(method_status(bad), None, "{bad}");
+    }
+}

@@ -33,3 +33,10 @@ pub fn parse_method_topic(topic: &str) -> Option<MethodRequest> {
 pub fn method_response_topic(status: u16, rid: &str) -> String {
     format!("$iothub/methods/res/{status}/?$rid={rid}")
 }
+
+/// The status a method handler gave, if usable: a whole number from 0 to 65535 (the topic's
+/// `{status}`). The facade answers an unusable one 500 and tells the application, instead of
+/// guessing a status for it.
+pub fn method_status(s: f64) -> Option<u16> {
+    (s.fract() == 0.0 && (0.0..=65535.0).contains(&s)).then_some(s as u16)
+}

@@ -41,7 +41,7 @@ pub use files::{
     storage_error, HubRequest, UploadSas, DEFAULT_BLOCK_SIZE, FILE_UPLOAD_API_VERSION, MAX_BLOCKS, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE,
 };
 pub use identity::{sas_expiry, Identity, API_VERSION, DEVICE_CLIENT_TYPE};
-pub use methods::{method_response_topic, parse_method_topic, MethodRequest, METHODS_FILTER};
+pub use methods::{method_response_topic, method_status, parse_method_topic, MethodRequest, METHODS_FILTER};
 pub use pnp::{command_method_name, component_patch, split_command_name, patch_changes, unanswered, writable_ack, WritableChange, WritableKey};
 pub use policy::{min_renew_interval_ms, renew_at_ms, DropReason, OfflineQueue, Reconnect, ReconnectConfig, ReconnectPolicy};
 pub use properties::{decode_bag, device_settable, encode_bag, system_key, system_name, Property, SYSTEM_PROPERTIES};

@@ -145,6 +145,25 @@ test('a direct method is invoked and answered; a throwing handler answers 500; n
   await client.close();
 });
 
+test('a method handler that returns an unusable status or payload is answered 500 and heard as HANDLER_ERROR', async () => {
+  const deviceId = await newDevice(emu);
+  const client = await lib.IotHubClient.connect(hubOptions(emu, deviceId));
+  const errors = [];
+  client.on('error', (e) => errors.push(e.code));
+  client.onMethod('badStatus', () => ({ status: 'ok', payload: { a: 1 } }));
+  client.onMethod('badPayload', () => ({ status: 200, payload: 10n }));
+  client.onMethod('fine', () => ({ payload: { a: 1 } }));
+  const invoke = (methodName) => api(emu, 'POST', `/devices/${deviceId}/methods`, { methodName, responseTimeoutInSeconds: 10 });
+  const s = await invoke('badStatus');
+  assert.equal(s.status, 500);
+  assert.match(s.payload.message, /status must be a whole number/);
+  assert.equal((await invoke('badPayload')).status, 500);
+  assert.deepEqual(await invoke('fine'), { status: 200, payload: { a: 1 } }, 'an absent status is 200');
+  await waitFor('two error events', () => errors.length === 2);
+  assert.deepEqual(errors, ['HANDLER_ERROR', 'HANDLER_ERROR']);
+  await client.close();
+});
+
 test('a module connects with a model id: telemetry carries the module and the device shows the model', async () => {
   // The module of the emulator's default config, with its key from that config.
   const moduleKey = 'piD6Ep/UBsR+kJxBdEO/fZUOtbe4pJ00MspT543kIME3yR76J4sUqo3vT/61BH0bRJxmMGM+lsnR+qUdJu0TTw==';

@@ -9,7 +9,7 @@ use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::hub::method_error_body;
+use crate::hub::{method_error_body, method_status};
 use crate::web::hub::state::{Call, Hub};
 use crate::web::io::error::js_error;
 use crate::json::Value;
@@ -44,14 +44,15 @@ pub(crate) fn run(me: &Weak<Hub>, call: Call) {
             let me = me.clone();
             spawn(async move {
                 let (status, payload) = match handler_result(f.call1(&JsValue::UNDEFINED, &req)).await {
-                    // A command handler returns the response payload itself (status 200).
-                    Ok(v) if command => (200, js_to_json(&v).unwrap_or_default()),
-                    Ok(v) => {
-                        let status = get_f64(&v, "status")
-                            .filter(|s| s.fract() == 0.0 && (0.0..=65535.0).contains(s))
-                            .unwrap_or(200.0) as u16;
-                        (status, js_to_json(&get(&v, "payload")).unwrap_or_default())
-                    }
+                    Ok(v) => match method_answer(&v, command) {
+                        Ok(answer) => answer,
+                        // Not sent as given, so not sent at all: the caller hears 500 and why,
+                        // and the application an `error` event.
+                        Err(why) => {
+                            report_handler_error(&me, js_sys::Error::new(&why).into());
+                            (500, method_error_body(&why))
+                        }
+                    },
                     Err(e) => (
                         if command { status_of(&e).unwrap_or(500) } else { 500 },
                         method_error_body(&error_text(&e)),
@@ -88,6 +89,23 @@ pub(crate) fn run(me: &Weak<Hub>, call: Call) {
             });
         }
     }
+}
+
+/// What a method or command handler returned, as (status, JSON payload). A method returns
+/// `{status?, payload?}` (status 200 when absent); a command returns the payload itself.
+fn method_answer(v: &JsValue, command: bool) -> Result<(u16, Vec<u8>), String> {
+    let json = |p: &JsValue| js_to_json(p).map_err(|_| "the handler's payload cannot be written as JSON".to_string());
+    if command {
+        return Ok((200, json(v)?));
+    }
+    let status = match get(v, "status") {
+        s if s.is_undefined() => 200,
+        s => s
+            .as_f64()
+            .and_then(method_status)
+            .ok_or_else(|| "the handler's status must be a whole number from 0 to 65535".to_string())?,
+    };
+    Ok((status, json(&get(v, "payload"))?))
 }
 
 /// A whole `status` between 100 and 599 on a returned or thrown object.

@@ -277,7 +277,9 @@ impl IotHubClient {
 
     /// Handles direct method `name` (`'*'`: any method without its own handler). The handler
     /// returns `{status, payload}` (status defaults to 200); if it throws, the answer is 500
-    /// with `{message}`. Calls with no handler are answered 501.
+    /// with `{message}`. A status that is not a whole number from 0 to 65535, or a payload that
+    /// is not JSON, is answered 500 too and heard as an `error` event (`HANDLER_ERROR`), never
+    /// guessed at. Calls with no handler are answered 501.
     #[wasm_bindgen(js_name = onMethod)]
     pub fn on_method(
         &self,
