@@ -135,6 +135,20 @@ test('a component property changed while the device was offline is acknowledged 
   await client.close();
 });
 
+test('a writable-property handler whose value cannot be written as JSON is acknowledged 500 and heard as HANDLER_ERROR', async () => {
+  const deviceId = await newDevice(emu, 'pnp-bad-value');
+  const client = await lib.IotHubClient.connect(hubOptions(emu, deviceId));
+  const errors = [];
+  client.on('error', (e) => errors.push(e.code));
+  client.onWritableProperty('fanSpeed', () => 10n);
+  await api(emu, 'PATCH', `/twins/${deviceId}/desired`, { fanSpeed: 3 });
+  const t = await waitFor('the acknowledgement', async () => (await twinOf(deviceId)).reported.fanSpeed);
+  assert.deepEqual([t.value, t.ac], [3, 500]);
+  assert.match(t.ad, /cannot be written as JSON/);
+  assert.deepEqual(errors, ['HANDLER_ERROR']);
+  await client.close();
+});
+
 test('Plug and Play calls refuse names that are not DTDL names with INVALID_ARGUMENT', async () => {
   const deviceId = await newDevice(emu, 'pnp-names');
   const client = await lib.IotHubClient.connect(hubOptions(emu, deviceId));

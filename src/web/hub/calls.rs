@@ -76,11 +76,17 @@ pub(crate) fn run(me: &Weak<Hub>, call: Call) {
                 // Accepted: the returned value (the desired one when nothing is returned).
                 // Refused: the thrown `status` (500 if none), its `message` as `ad`, and its
                 // `value` (what the device keeps) or else the desired one.
-                let (value, status, description) =
-                    match handler_result(f.call2(&JsValue::UNDEFINED, &json_to_js(&change.value), &info)).await {
-                        Ok(v) => (json_or(&v, &change.value), 200, None),
-                        Err(e) => (json_or(&get(&e, "value"), &change.value), status_of(&e).unwrap_or(500), Some(error_text(&e))),
-                    };
+                // A value that cannot be written as JSON is not guessed at: acknowledged 500 with
+                // why, and heard as `HANDLER_ERROR`.
+                let answer = match handler_result(f.call2(&JsValue::UNDEFINED, &json_to_js(&change.value), &info)).await {
+                    Ok(v) => json_or(&v, &change.value).map(|v| (v, 200, None)),
+                    Err(e) => json_or(&get(&e, "value"), &change.value)
+                        .map(|v| (v, status_of(&e).unwrap_or(500), Some(error_text(&e)))),
+                };
+                let (value, status, description) = answer.unwrap_or_else(|why| {
+                    report_handler_error(&me, js_sys::Error::new(why).into());
+                    (change.value.clone(), 500, Some(why.to_string()))
+                });
                 if let Some(rc) = me.upgrade() {
                     rc.post(move |i, _| {
                         let _ = i.engine.ack_writable(now(), &change, value, status, description.as_deref());
@@ -118,12 +124,12 @@ fn error_text(e: &JsValue) -> String {
     get_str(e, "message").or_else(|| e.as_string()).unwrap_or_else(|| "handler failed".into())
 }
 
-/// `v` as JSON, or `default` when it is `undefined` (or cannot be written as JSON).
-fn json_or(v: &JsValue, default: &Value) -> Value {
+/// `v` as JSON, or `default` when it is `undefined`; an error when it cannot be written as JSON.
+fn json_or(v: &JsValue, default: &Value) -> Result<Value, &'static str> {
     if v.is_undefined() {
-        return default.clone();
+        return Ok(default.clone());
     }
-    js_to_json(v).ok().and_then(|b| Value::parse(&b)).unwrap_or_else(|| default.clone())
+    js_to_json(v).ok().and_then(|b| Value::parse(&b)).ok_or("the handler's value cannot be written as JSON")
 }
 
 /// Awaits a handler's result when it is a Promise (or thenable via `Promise.resolve`).
