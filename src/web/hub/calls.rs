@@ -14,7 +14,7 @@ use crate::web::hub::state::{Call, Hub};
 use crate::web::io::error::js_error;
 use crate::json::Value;
 use crate::web::hub::message::{js_to_json, json_to_js};
-use crate::web::io::js::{get, get_f64, get_str, now_ms_u64 as now, object, set, spawn};
+use crate::web::io::js::{get, get_f64, message_of, now_ms_u64 as now, object, set, spawn};
 
 pub(crate) fn run(me: &Weak<Hub>, call: Call) {
     match call {
@@ -121,7 +121,7 @@ fn status_of(v: &JsValue) -> Option<u16> {
 
 /// The `message` of a thrown value (or the value itself when it is a string).
 fn error_text(e: &JsValue) -> String {
-    get_str(e, "message").or_else(|| e.as_string()).unwrap_or_else(|| "handler failed".into())
+    message_of(e, "handler failed")
 }
 
 /// `v` as JSON, or `default` when it is `undefined`; an error when it cannot be written as JSON.
@@ -141,8 +141,7 @@ pub(crate) async fn handler_result(r: Result<JsValue, JsValue>) -> Result<JsValu
 /// A handler threw: the application hears it as an `error` event (code `HANDLER_ERROR`).
 fn report_handler_error(me: &Weak<Hub>, e: JsValue) {
     let Some(rc) = me.upgrade() else { return };
-    let msg = get_str(&e, "message").unwrap_or_else(|| "handler threw".into());
-    let err = js_error("HANDLER_ERROR", &msg);
+    let err = js_error("HANDLER_ERROR", &message_of(&e, "handler threw"));
     set(&err, "cause", &e);
     rc.post(move |i, _| i.emit("error", err));
 }

@@ -15,7 +15,7 @@ use wasm_bindgen::JsValue;
 use crate::web::hub::state::{Hub, Inner};
 use crate::web::io::js::{jitter, now_ms_u64 as now};
 use crate::web::hub::options::Credential;
-use crate::web::io::js::get_str;
+use crate::web::io::js::message_of;
 use crate::web::io::mailbox::socket_listener;
 use crate::web::io::socket::{Socket, SocketEvent};
 use crate::web::io::timer::within;
@@ -64,7 +64,7 @@ pub(crate) enum OpenFailure {
 }
 
 fn provider_failed(e: &JsValue) -> OpenFailure {
-    OpenFailure::Token(get_str(e, "message").or_else(|| e.as_string()).unwrap_or_default())
+    OpenFailure::Token(message_of(e, ""))
 }
 
 /// A SAS token for `identity` expiring at `expiry` (unix s), from `credential`, within `left_ms`.

@@ -11,7 +11,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::hub::{is_own_telemetry, restore_order, stored_message_id, Identity, Message, StoreLedger, StoredRecord, STORE_CALL_TIMEOUT_MS};
 use crate::web::io::timer::within;
 use crate::web::io::error::js_error;
-use crate::web::io::js::{get, get_f64, get_str, invalid_argument, now_ms_u64 as now, object, set, whole_number};
+use crate::web::io::js::{get, get_f64, get_str, invalid_argument, message_of, now_ms_u64 as now, object, set, whole_number};
 
 /// The application's store object and its three methods.
 #[derive(Clone)]
@@ -77,8 +77,7 @@ pub(crate) fn parse(o: &JsValue) -> Result<Option<(StoreJs, usize, usize)>, JsVa
 }
 
 pub(crate) fn store_failed(what: &str, cause: &JsValue) -> JsValue {
-    let msg = get_str(cause, "message").or_else(|| cause.as_string()).unwrap_or_else(|| "it threw".into());
-    let e = js_error("STORE_FAILED", &format!("store.{what} failed: {msg}"));
+    let e = js_error("STORE_FAILED", &format!("store.{what} failed: {}", message_of(cause, "it threw")));
     set(&e, "cause", cause);
     e
 }

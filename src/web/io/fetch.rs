@@ -13,7 +13,7 @@ use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::web::io::js::{call_method, get, get_f64, get_str, set};
+use crate::web::io::js::{call_method, get, get_f64, get_str, message_of, set};
 use crate::web::io::timer::{race, Raced, Signal};
 use crate::dps::rest::HttpRequest;
 
@@ -44,7 +44,7 @@ pub use crate::dps::mqtt_exchange::Reply;
 /// The message of a thrown value, with its `cause` (Node's fetch hides the reason there:
 /// `TypeError: fetch failed`, cause `connect ECONNREFUSED ...`).
 pub fn error_message(e: &JsValue) -> String {
-    let msg = get_str(e, "message").or_else(|| e.as_string()).unwrap_or_else(|| "request failed".into());
+    let msg = message_of(e, "request failed");
     match get_str(&get(e, "cause"), "message") {
         Some(cause) if !cause.is_empty() => format!("{msg}: {cause}"),
         _ => msg,

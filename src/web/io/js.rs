@@ -20,6 +20,12 @@ pub fn get_str(obj: &JsValue, key: &str) -> Option<String> {
     get(obj, key).as_string()
 }
 
+/// The message of a thrown JS value: its `message`, or the value itself when it is a string,
+/// else `fallback`. One reading for every place that reports what application JS threw.
+pub fn message_of(e: &JsValue, fallback: &str) -> String {
+    get_str(e, "message").or_else(|| e.as_string()).unwrap_or_else(|| fallback.into())
+}
+
 pub fn get_f64(obj: &JsValue, key: &str) -> Option<f64> {
     get(obj, key).as_f64()
 }

@@ -16,7 +16,7 @@ use std::rc::Rc;
 use js_sys::{Array, ArrayBuffer, Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
-use crate::web::io::js::{get, get_f64, get_fn, get_str, opt_fn, set};
+use crate::web::io::js::{get, get_f64, get_fn, get_str, message_of, opt_fn, set};
 use crate::web::io::timer::within;
 use crate::mqtt::MqttError;
 
@@ -125,8 +125,7 @@ fn prepare(socket: JsValue) -> Result<JsSocket, MqttError> {
 
 /// The message of a thrown JS value, for `SocketError`.
 fn socket_error(e: JsValue) -> MqttError {
-    let msg = get_str(&e, "message").or_else(|| e.as_string()).unwrap_or_else(|| "websocket failed".into());
-    MqttError::SocketError(msg)
+    MqttError::SocketError(message_of(&e, "websocket failed"))
 }
 
 /// What the socket reported.
@@ -176,7 +175,7 @@ impl Socket {
 pub fn send_raw(raw: &JsSocket, bytes: &[u8]) -> Result<(), MqttError> {
     raw.send(&Uint8Array::from(bytes)).map_err(|e| MqttError::ConnectionLost {
         code: None,
-        reason: get_str(&e, "message").unwrap_or_else(|| "send failed".into()),
+        reason: message_of(&e, "send failed"),
     })
 }
 
