@@ -14,19 +14,9 @@
 
 use super::engine::{HubEngine, TwinToken};
 use super::engine_types::HubEvent;
-use super::pnp::{component_patch, patch_changes, unanswered, writable_ack, WritableChange, WritableKey};
+use super::pnp::{component_patch, patch_changes, unanswered, valid_dtdl_name, writable_ack, WritableChange, WritableKey};
 use super::{merge_patch, DesiredUpdate, HubError, TwinRequestKind};
 use crate::json::{Map, Value};
-
-/// DTDL names (components, properties, commands): a letter, then letters, digits or `_`, not
-/// ending in `_`, at most 64 characters.
-pub fn valid_dtdl_name(s: &str) -> bool {
-    let b = s.as_bytes();
-    matches!(b.first(), Some(c) if c.is_ascii_alphabetic())
-        && b.len() <= 64
-        && b.last() != Some(&b'_')
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
-}
 
 fn check_component(component: Option<&str>) -> Result<(), HubError> {
     match component {

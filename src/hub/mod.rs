@@ -33,7 +33,6 @@ pub use connection_string::{websocket_url, ConnectionString};
 pub use desired::{merge_diff, merge_patch, DesiredTracker, DesiredUpdate};
 pub use engine::HubEngine;
 pub use engine_listening::{method_error_body, MAX_HELD};
-pub use engine_pnp::valid_dtdl_name;
 pub use engine_types::{Action, EngineOptions, HubEvent};
 pub use error::HubError;
 pub use files::{
@@ -42,7 +41,7 @@ pub use files::{
 };
 pub use identity::{sas_expiry, Identity, API_VERSION, DEVICE_CLIENT_TYPE};
 pub use methods::{method_response_topic, method_status, parse_method_topic, MethodRequest, METHODS_FILTER};
-pub use pnp::{command_method_name, component_patch, split_command_name, patch_changes, unanswered, writable_ack, WritableChange, WritableKey};
+pub use pnp::{command_method_name, component_patch, split_command_name, valid_dtdl_name, patch_changes, unanswered, writable_ack, WritableChange, WritableKey};
 pub use policy::{min_renew_interval_ms, renew_at_ms, DropReason, OfflineQueue, Reconnect, ReconnectConfig, ReconnectPolicy};
 pub use properties::{decode_bag, device_settable, encode_bag, system_key, system_name, Property, SYSTEM_PROPERTIES};
 pub use store::{

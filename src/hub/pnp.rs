@@ -34,6 +34,16 @@ pub struct WritableChange {
     pub version: i64,
 }
 
+/// DTDL names (components, properties, commands): a letter, then letters, digits or `_`, not
+/// ending in `_`, at most 64 characters.
+pub fn valid_dtdl_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    matches!(b.first(), Some(c) if c.is_ascii_alphabetic())
+        && b.len() <= 64
+        && b.last() != Some(&b'_')
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+}
+
 /// `patch` as a reported patch of `component`: `{"c":{"__t":"c",…patch}}`, or `patch` at the root.
 pub fn component_patch(component: Option<&str>, patch: Map) -> Map {
     let Some(c) = component else { return patch };

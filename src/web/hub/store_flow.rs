@@ -15,7 +15,7 @@ use wasm_bindgen::JsValue;
 use crate::hub::{Message, StoredRecord};
 use crate::web::hub::state::{Call, Hub, Inner};
 use crate::web::hub::store::{store_failed, Pending, StoreCall};
-use crate::web::io::error::to_js;
+use crate::web::io::error::{js_error, to_js};
 use crate::web::io::js::{deferred, now_ms_u64 as now};
 
 impl Inner {
@@ -72,7 +72,10 @@ pub(crate) fn send(hub: &Rc<Hub>, mut msg: Message) -> Promise {
     let (p, res, rej) = deferred();
     let me: Weak<Hub> = Rc::downgrade(hub);
     hub.post(move |i, _| {
-        let Some(st) = &mut i.store else { return };
+        let Some(st) = &mut i.store else {
+            // Not reached (`durable` is fixed at connect), but a Promise must settle either way.
+            return i.calls.push(Call::Settle(rej, js_error("CLOSED", "client has no store")));
+        };
         let id = st.message_id(&mut msg);
         let admitted = i.engine.message_topic(&msg).and_then(|topic| {
             let record = StoredRecord { id, seq: 0, topic, body: core::mem::take(&mut msg.body) };

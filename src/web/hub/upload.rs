@@ -8,7 +8,7 @@
 //! `signal`. Whatever goes wrong after the hub handed out the SAS, the hub is told (`isSuccess:
 //! false`) before the Promise rejects, so it frees the upload slot (10 per device).
 
-use js_sys::{Function, Object, Promise, Uint8Array};
+use js_sys::{Function, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
@@ -20,8 +20,10 @@ use crate::hub::{
 use crate::web::hub::open::{token, OpenFailure};
 use crate::web::hub::options::Credential;
 use crate::web::io::error::{js_error, to_js};
-use crate::web::io::fetch::{fetch_with, header, FetchFailure};
-use crate::web::io::js::{arg_options, arg_str, call_method, get, get_f64, get_fn, invalid_argument, now_ms_u64 as now, object, opt_fn, set, whole_number};
+use crate::web::io::fetch::{fetch_with, header, request_init, FetchFailure};
+use crate::web::io::js::{
+    arg_options, arg_str, call_method, get, get_f64, get_fn, invalid_argument, message_of, now_ms_u64 as now, object, opt_fn, set, whole_number,
+};
 use crate::web::io::timer::{race, Raced, Signal};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -151,30 +153,30 @@ fn fetch_error(f: FetchFailure) -> JsValue {
     }
 }
 
-fn init(method: &str, headers: &[(&str, &str)], body: &JsValue) -> Object {
-    let init = Object::new();
-    set(&init, "method", &JsValue::from_str(method));
-    let h = object();
-    for (k, v) in headers {
-        set(&h, k, &JsValue::from_str(v));
+/// A failed blob write: storage's status when it answered (the hub's notification carries it,
+/// docs/file-upload.md §3), and the error the caller gets.
+struct WriteFailure {
+    status: Option<u16>,
+    error: JsValue,
+}
+
+impl From<JsValue> for WriteFailure {
+    fn from(error: JsValue) -> WriteFailure {
+        WriteFailure { status: None, error }
     }
-    set(&init, "headers", &h);
-    if !body.is_undefined() {
-        set(&init, "body", body);
-    }
-    init
 }
 
 impl Upload {
     /// One POST to the hub: (status, `iothub-errorcode`, body). The notification is sent
     /// without the caller's signal (`abortable: false`): an aborted upload is still reported.
     async fn hub(&self, req: &HubRequest, abortable: bool) -> Result<(u16, Option<String>, String), JsValue> {
+        // A token per call, not per upload: a long upload may outlive the first one.
         let expiry = now() / 1000 + self.ttl;
         let sas = token(&self.credential, &self.identity, expiry, self.timeout_ms).await.map_err(|e| match e {
             OpenFailure::Token(why) => js_error("TOKEN_PROVIDER_FAILED", &format!("getToken failed: {why}")),
             OpenFailure::Socket(e) => to_js(&e),
         })?;
-        let i = init("POST", &[("content-type", "application/json"), ("authorization", &sas)], &JsValue::from_str(&req.body));
+        let i = request_init("POST", &[("content-type", "application/json"), ("authorization", &sas)], &JsValue::from_str(&req.body));
         let (res, status, body) =
             fetch_with(None, &format!("{}{}", self.rest, req.path), &i, self.timeout_ms, self.signal.as_ref().filter(|_| abortable))
                 .await
@@ -183,17 +185,18 @@ impl Upload {
     }
 
     /// One write to storage: its ETag on 201, else storage's error.
-    async fn put(&self, url: &str, headers: &[(&str, &str)], body: &JsValue) -> Result<Option<String>, JsValue> {
+    async fn put(&self, url: &str, headers: &[(&str, &str)], body: &JsValue) -> Result<Option<String>, WriteFailure> {
         let (res, status, _) =
-            fetch_with(None, url, &init("PUT", headers, body), self.timeout_ms, self.signal.as_ref()).await.map_err(fetch_error)?;
+            fetch_with(None, url, &request_init("PUT", headers, body), self.timeout_ms, self.signal.as_ref()).await.map_err(fetch_error)?;
         if status != 201 {
-            return Err(to_js(&storage_error(status, header(&res, "x-ms-error-code").as_deref())));
+            let error = to_js(&storage_error(status, header(&res, "x-ms-error-code").as_deref()));
+            return Err(WriteFailure { status: Some(status), error });
         }
         Ok(header(&res, "etag"))
     }
 
     /// The blob write: one Put Blob, or Put Block per block then Put Block List.
-    async fn write(&self, url: &str, src: &mut Source, block: usize, progress: &Option<Function>) -> Result<(Option<String>, usize), JsValue> {
+    async fn write(&self, url: &str, src: &mut Source, block: usize, progress: &Option<Function>) -> Result<(Option<String>, usize), WriteFailure> {
         let total = src.size();
         let report = |loaded: usize| {
             if let Some(f) = progress {
@@ -217,7 +220,7 @@ impl Upload {
         let (mut offset, mut count) = (0usize, 0usize);
         while let Some((body, len)) = src.next(offset, block, self.timeout_ms, self.signal.as_ref()).await? {
             if count == MAX_BLOCKS {
-                return Err(js_error("INVALID_ARGUMENT", "more than 50,000 blocks: choose a larger blockSize"));
+                return Err(js_error("INVALID_ARGUMENT", "more than 50,000 blocks: choose a larger blockSize").into());
             }
             self.put(&format!("{url}{}", block_query(count)), &[], &body).await?;
             offset += len;
@@ -230,13 +233,6 @@ impl Upload {
     }
 }
 
-/// The `code`, `status` and `message` of a failure, for the hub's notification.
-fn outcome_of(e: &JsValue) -> (i64, String) {
-    let status = get_f64(e, "status").filter(|_| get(e, "code").as_string().as_deref() == Some("STORAGE_FAILED"));
-    let msg = crate::web::io::js::get_str(e, "message").unwrap_or_else(|| "upload failed".into());
-    (status.map_or(-1, |s| s as i64), msg)
-}
-
 async fn run(u: Upload, blob_name: String, mut src: Source, block: usize, progress: Option<Function>) -> Result<JsValue, JsValue> {
     // 1. The SAS URI (docs/file-upload.md §1).
     let (status, code, body) = u.hub(&sas_request(&u.identity, &blob_name).map_err(|e| to_js(&e))?, true).await?;
@@ -246,17 +242,14 @@ async fn run(u: Upload, blob_name: String, mut src: Source, block: usize, progre
     let written = u.write(&url, &mut src, block, &progress).await;
     let (ok, status, description) = match &written {
         Ok(_) => (true, 201, "uploaded".to_string()),
-        Err(e) => {
-            let (s, m) = outcome_of(e);
-            (false, s, m)
-        }
+        Err(f) => (false, f.status.map_or(-1, i64::from), message_of(&f.error, "upload failed")),
     };
     let req = notification_request(&u.identity, &sas.correlation_id, ok, status, &description).map_err(|e| to_js(&e))?;
     let notified = u.hub(&req, false).await.and_then(|(status, code, body)| match status {
         200..=299 => Ok(()),
         _ => Err(to_js(&hub_error(status, code.as_deref(), body.as_bytes()))),
     });
-    let (etag, size) = written?;
+    let (etag, size) = written.map_err(|f| f.error)?;
     notified?;
     let r = object();
     set(&r, "blobName", &JsValue::from_str(&sas.blob_name));

@@ -58,21 +58,30 @@ pub async fn fetch_once(
     timeout_ms: f64,
     signal: Option<&Signal>,
 ) -> Result<Reply, FetchFailure> {
-    let init = Object::new();
-    set(&init, "method", &JsValue::from_str(req.method));
-    let headers = Object::new();
-    for (k, v) in &req.headers {
-        set(&headers, k, &JsValue::from_str(v));
-    }
-    set(&init, "headers", &headers);
-    if let Some(b) = &req.body {
-        set(&init, "body", &JsValue::from_str(b));
-    }
+    let headers: Vec<(&str, &str)> = req.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let body = req.body.as_deref().map_or(JsValue::UNDEFINED, JsValue::from_str);
+    let init = request_init(req.method, &headers, &body);
     let (response, status, body) = fetch_with(custom_fetch, &req.url, &init, timeout_ms, signal).await?;
     // Without `Access-Control-Expose-Headers` a browser hides Retry-After: then it reads null
     // and the core's default interval applies.
     let retry_after = header(&response, "retry-after");
     Ok(Reply { status, retry_after, body: body.into_bytes() })
+}
+
+/// `fetch`'s `init`: method, headers, and the body unless it is `undefined` (a string, bytes or
+/// a `Blob`, passed as is).
+pub fn request_init(method: &str, headers: &[(&str, &str)], body: &JsValue) -> Object {
+    let init = Object::new();
+    set(&init, "method", &JsValue::from_str(method));
+    let h = Object::new();
+    for (k, v) in headers {
+        set(&h, k, &JsValue::from_str(v));
+    }
+    set(&init, "headers", &h);
+    if !body.is_undefined() {
+        set(&init, "body", body);
+    }
+    init
 }
 
 /// A response header, `None` when absent (or hidden from a page by CORS).
